@@ -1,0 +1,263 @@
+"""The Activation functions demo: an MLP on a 2-D dataset, one activation per layer."""
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor, nn
+
+from engine.datasets import DATASETS, Split, make_split
+from engine.device import describe, pick_device
+from engine.models import MLP, init_uniform
+from engine.trainer import Report, TrainSettings, train
+
+GRID = 80  # decision-boundary grid points per axis
+HIST_BINS = 40
+
+
+@dataclass(frozen=True)
+class MLPDemoConfig:
+    dataset: str = "spiral"  # a key of DATASETS
+    noise: float = 0.1  # std of the jitter added to each point
+    classes: int = 3  # for spiral and blobs; the others have two
+    points: int = 600
+    test_fraction: float = 0.3
+    activations: tuple[str, ...] = ("relu", "relu", "relu")  # one per hidden layer; () is a perceptron
+    width: int = 16  # units per hidden layer
+    slope: float = 0.01  # Leaky ReLU's negative slope
+    maxout_k: int = 2  # pieces per maxout unit
+    train: TrainSettings = field(default_factory=lambda: TrainSettings(steps=300, lr=0.01))
+    seed: int = 0
+    device: str = ""  # "" picks the best available
+
+
+@dataclass
+class Boundary:
+    xs: np.ndarray  # (GRID,)
+    ys: np.ndarray  # (GRID,)
+    predicted: np.ndarray  # (GRID, GRID) class index
+    confidence: np.ndarray  # (GRID, GRID) probability of the predicted class
+
+
+@dataclass
+class LayerStats:
+    name: str  # "layer 1 (relu)"
+    bin_edges: np.ndarray  # (HIST_BINS + 1,)
+    counts: np.ndarray  # (HIST_BINS,)
+    dead_fraction: float  # units that output exactly 0 for every training point
+
+
+@dataclass
+class MLPDemoResult:
+    config: MLPDemoConfig
+    status: str
+    message: str
+    device: str
+    seconds: float
+    steps_done: int
+    history: pd.DataFrame  # step, batch_loss, train_loss, test_loss, train_acc, test_acc, grad_L*, dead_L*
+    boundary: Boundary
+    layers: list[LayerStats]
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def cacheable(self) -> bool:
+        return self.status in ("finished", "diverged")
+
+
+def build(config: MLPDemoConfig, generator: torch.Generator, device: torch.device) -> tuple[Split, MLP]:
+    """The data and the freshly initialised network for a config."""
+    data = make_split(config.dataset, config.points, config.noise, config.classes,
+                      config.test_fraction, generator, device)
+    net = MLP(2, config.width, config.activations, data.num_classes, config.slope, config.maxout_k)
+    init_uniform(net, generator)
+    return data, net.to(device)
+
+
+@torch.no_grad()
+def _evaluate(net: MLP, X: Tensor, y: Tensor) -> tuple[float, float]:
+    logits = net(X)
+    return nn.functional.cross_entropy(logits, y).item(), (logits.argmax(1) == y).float().mean().item()
+
+
+@torch.no_grad()
+def _dead_fractions(net: MLP, X: Tensor) -> list[float]:
+    return [(out == 0).all(dim=0).float().mean().item() for out in net.layer_outputs(X)]
+
+
+def _gradient_norms(net: MLP) -> list[float]:
+    return [layer.weight.grad.norm().item() if layer.weight.grad is not None else 0.0
+            for layer in net.linear_layers()[:-1]]
+
+
+def run(config: MLPDemoConfig, on_report: Report | None = None, should_stop=None) -> MLPDemoResult:
+    """Train the demo network and gather everything the page plots."""
+    device = pick_device(config.device or None)
+    generator = torch.Generator().manual_seed(config.seed)
+    data, net = build(config, generator, device)
+
+    def measure(step: int, loss: Tensor) -> dict:
+        train_loss, train_acc = _evaluate(net, data.X_train, data.y_train)
+        test_loss, test_acc = _evaluate(net, data.X_test, data.y_test)
+        row = {"train_loss": train_loss, "test_loss": test_loss, "train_acc": train_acc, "test_acc": test_acc}
+        for i, norm in enumerate(_gradient_norms(net), 1):
+            row[f"grad_L{i}"] = norm
+        for i, dead in enumerate(_dead_fractions(net, data.X_train), 1):
+            row[f"dead_L{i}"] = dead
+        return row
+
+    outcome = train(net, data.X_train, data.y_train, nn.functional.cross_entropy, config.train,
+                    generator, measure, on_report, should_stop)
+    return MLPDemoResult(
+        config, outcome.status, outcome.message, describe(device), outcome.seconds, outcome.steps_done,
+        outcome.history, _boundary(net, data), _layer_stats(net, data.X_train),
+        *(t.cpu().numpy() for t in (data.X_train, data.y_train, data.X_test, data.y_test)),
+    )
+
+
+@torch.no_grad()
+def _boundary(net: MLP, data: Split) -> Boundary:
+    X = torch.cat([data.X_train, data.X_test])
+    low, high = X.min(0).values - 0.5, X.max(0).values + 0.5
+    xs = torch.linspace(low[0].item(), high[0].item(), GRID, device=X.device)
+    ys = torch.linspace(low[1].item(), high[1].item(), GRID, device=X.device)
+    gx, gy = torch.meshgrid(xs, ys, indexing="xy")  # (GRID, GRID) each, rows follow y
+    probs = torch.softmax(net(torch.stack([gx.flatten(), gy.flatten()], 1)), 1)  # (GRID², classes)
+    confidence, predicted = probs.max(1)
+    confidence = torch.nan_to_num(confidence, nan=0.0)  # a diverged net must not leak NaN
+    return Boundary(xs.cpu().numpy(), ys.cpu().numpy(), predicted.reshape(GRID, GRID).cpu().numpy(),
+                    confidence.reshape(GRID, GRID).cpu().numpy())
+
+
+@torch.no_grad()
+def _layer_stats(net: MLP, X: Tensor) -> list[LayerStats]:
+    stats = []
+    for i, (name, out) in enumerate(zip(net.activations, net.layer_outputs(X)), 1):
+        values = out.flatten().cpu().numpy()
+        values = values[np.isfinite(values)]
+        counts, edges = np.histogram(values, bins=HIST_BINS) if values.size else (np.zeros(HIST_BINS), np.linspace(0, 1, HIST_BINS + 1))
+        stats.append(LayerStats(f"layer {i} ({name})", edges, counts, (out == 0).all(dim=0).float().mean().item()))
+    return stats
+
+
+def config_dict(config: MLPDemoConfig) -> dict:
+    """The config as plain values, for display."""
+    return asdict(config)
+
+
+@dataclass(frozen=True)
+class XorConfig:
+    """A single-layer perceptron and a one-hidden-layer MLP, trained on the same XOR data."""
+
+    hidden_activation: str = "tanh"
+    width: int = 4
+    steps: int = 400
+    lr: float = 0.05
+    noise: float = 0.15
+    seed: int = 0
+    device: str = ""
+
+    def demo(self, activations: tuple[str, ...]) -> MLPDemoConfig:
+        return MLPDemoConfig(dataset="xor", noise=self.noise, points=400, activations=activations,
+                             width=self.width, train=TrainSettings(steps=self.steps, lr=self.lr),
+                             seed=self.seed, device=self.device)
+
+
+@dataclass
+class XorResult:
+    perceptron: MLPDemoResult
+    mlp: MLPDemoResult
+
+    @property
+    def cacheable(self) -> bool:
+        return self.perceptron.cacheable and self.mlp.cacheable
+
+
+def run_xor(config: XorConfig, on_report: Report | None = None, should_stop=None) -> XorResult:
+    """Train both XOR models; progress reports cover the perceptron's steps, then the MLP's."""
+    def report_as(offset: int):
+        if on_report is None:
+            return None
+        return lambda step, metrics: on_report(offset + step, metrics | {"step": offset + step})
+
+    perceptron = run(config.demo(()), report_as(0), should_stop)
+    mlp = run(config.demo((config.hidden_activation,)), report_as(config.steps), should_stop)
+    return XorResult(perceptron, mlp)
+
+
+def code_for(config: MLPDemoConfig) -> str:
+    """A standalone PyTorch script that trains exactly what `run(config)` trains."""
+    from engine.activations import ACTIVATIONS
+    from engine.trainer import OPTIMIZER_CODE
+
+    t = config.train
+    layers, fan_in = [], 2
+    for name in config.activations:
+        if name == "maxout":
+            layers.append(f"nn.Linear({fan_in}, {config.width * config.maxout_k}), Maxout({config.maxout_k}),")
+        else:
+            module = ACTIVATIONS[name].torch_code.format(slope=config.slope)
+            layers.append(f"nn.Linear({fan_in}, {config.width}), {module},")
+        fan_in = config.width
+    classes = DATASETS[config.dataset].fixed_classes or config.classes
+    layers.append(f"nn.Linear({fan_in}, {classes}),")
+    helpers = ""
+    if "step" in config.activations:
+        helpers += ('\n\nclass Step(nn.Module):\n    def forward(self, x):\n'
+                    '        return (x > 0).float() + 0 * x  # derivative 0 everywhere\n')
+    if "maxout" in config.activations:
+        helpers += ('\n\nclass Maxout(nn.Module):\n    def __init__(self, k):\n        super().__init__()\n'
+                    '        self.k = k\n\n    def forward(self, x):  # (batch, width * k) -> (batch, width)\n'
+                    '        return x.unflatten(-1, (-1, self.k)).max(dim=-1).values\n')
+    if t.batch_size <= 0:
+        batch_lines = "    X, y = data.X_train, data.y_train  # full batch\n"
+    else:
+        batch_lines = (
+            f"    if not batches:  # a new epoch: reshuffle, cut into batches of {t.batch_size}\n"
+            f"        order = torch.randperm(len(data.X_train), generator=g).to(device)\n"
+            f"        batches = list(order.split({t.batch_size}))\n"
+            "    idx = batches.pop(0)\n"
+            "    X, y = data.X_train[idx], data.y_train[idx]\n"
+        )
+    body = "\n".join("    " + line for line in layers)
+    return f'''import torch
+from torch import nn
+
+from engine.datasets import make_split
+{helpers}
+device = "cuda" if torch.cuda.is_available() else "cpu"
+g = torch.Generator().manual_seed({config.seed})  # one seeded generator drives everything
+data = make_split("{config.dataset}", n={config.points}, noise={config.noise}, classes={config.classes},
+                  test_fraction={config.test_fraction}, generator=g, device=device)
+
+net = nn.Sequential(
+{body}
+)
+with torch.no_grad():  # PyTorch's default init, drawn from our generator
+    for layer in net:
+        if isinstance(layer, nn.Linear):
+            bound = 1 / layer.in_features ** 0.5
+            nn.init.uniform_(layer.weight, -bound, bound, generator=g)
+            nn.init.uniform_(layer.bias, -bound, bound, generator=g)
+net = net.to(device)
+optimizer = {OPTIMIZER_CODE[t.optimizer].format(lr=t.lr)}
+loss_fn = nn.CrossEntropyLoss()
+
+batches = []
+for step in range(1, {t.steps + 1}):
+{batch_lines}    loss = loss_fn(net(X), y)
+    if not torch.isfinite(loss):
+        print(f"diverged at step {{step}}")
+        break
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    if step % {t.report_every} == 0:
+        with torch.no_grad():
+            test_acc = (net(data.X_test).argmax(1) == data.y_test).float().mean().item()
+        print(f"step {{step}}: loss {{loss.item():.4f}}, test accuracy {{test_acc:.1%}}")
+'''
