@@ -1,0 +1,28 @@
+"""Server limits for training jobs, read from the environment."""
+
+import os
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    backend: str = "process"  # DLLAB_BACKEND: which JobRunner serves the jobs
+    workers: int = os.cpu_count() or 1  # DLLAB_WORKERS: worker processes
+    torch_threads: int = 1  # DLLAB_TORCH_THREADS: torch threads in each worker
+    max_queued: int = 16  # DLLAB_MAX_QUEUED: jobs waiting for a worker before "server busy"
+    job_timeout_s: float = 60.0  # DLLAB_JOB_TIMEOUT_S: wall-clock limit of one running job
+    stop_grace_s: float = 0.4  # DLLAB_STOP_GRACE_S: a stopped job not done by then loses its worker
+    cache_entries: int = 128  # DLLAB_CACHE_ENTRIES: results kept for repeated configs
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "RunnerSettings":
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(f"DLLAB_{f.name.upper()}")
+            if raw is not None:
+                kind = type(getattr(cls, f.name))
+                try:
+                    values[f.name] = kind(raw)
+                except ValueError:
+                    raise ValueError(f"DLLAB_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from None
+        return cls(**values)
