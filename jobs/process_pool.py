@@ -1,6 +1,6 @@
 """The default backend: a pebble process pool, one task per worker at a time.
 
-Workers are spawned (never forked from the threaded server) and keep torch imported.
+Workers fork from a forkserver that has torch imported, and warm up before their first job.
 Progress and stop requests cross processes through a multiprocessing manager, whose
 connections survive a worker being killed mid-report.
 """
@@ -73,7 +73,11 @@ class _Record:
 class ProcessPoolRunner(JobRunner):
     def __init__(self, settings: RunnerSettings | None = None):
         self.settings = settings or RunnerSettings()
-        context = multiprocessing.get_context("spawn")
+        # Workers fork from a clean server process that has imported torch once: never from
+        # this threaded server, and a worker lost to a stop or a timeout comes back in
+        # milliseconds instead of re-importing torch.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["jobs.process_pool", "engine.activation_demo"])
         self._manager = context.Manager()
         self._progress = self._manager.Queue()
         self._stops = self._manager.dict()
@@ -91,17 +95,17 @@ class ProcessPoolRunner(JobRunner):
     # --- the interface -------------------------------------------------------------
 
     def submit(self, owner: str, fn: Task, config: Any) -> str:
-        previous = self._live_by_owner.get(owner)
-        if previous is not None:
-            self.cancel(previous)
         key = task_key(fn, config)
         job_id = uuid.uuid4().hex
         cached = self.cache.get(key)
-        if cached is not None:
+        if cached is not None:  # served at once; the owner's running job carries on
             job = Job(job_id, DONE, result=cached, cached=True, settled=True)
             with self._lock:
                 self._records[job_id] = _Record(job, owner, key)
             return job_id
+        previous = self._live_by_owner.get(owner)
+        if previous is not None:
+            self.cancel(previous)
         with self._lock:
             waiting = sum(r.job.state == QUEUED for r in self._records.values())
             if waiting >= self.settings.max_queued:

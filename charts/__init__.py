@@ -1,0 +1,1 @@
+"""Chart builders: pure functions from results to Plotly figures."""

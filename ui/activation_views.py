@@ -1,0 +1,123 @@
+"""Drawing the Activation page's results: function cards, softmax, a trained network."""
+
+import re
+
+import numpy as np
+import streamlit as st
+import torch
+
+from charts.activations import curve_figure, softmax_figure
+from charts.training import (accuracy_figure, boundary_figure, dead_units_figure, gradient_figure,
+                             histogram_figure, loss_figure)
+from engine.activation_demo import MLPDemoResult, XorResult, code_for
+from engine.activations import ACTIVATIONS, curve, naive_softmax, softmax
+
+MAX_LOGITS = 20
+
+
+def function_cards(names: list[str], x_range: float, slope: float, k: int) -> None:
+    """One card per chosen function: formula, facts, and f with f′."""
+    if not names:
+        st.info("Pick at least one function to plot.")
+        return
+    for row_start in range(0, len(names), 2):
+        for col, name in zip(st.columns(2), names[row_start:row_start + 2]):
+            act = ACTIVATIONS[name]
+            with col.container(border=True):
+                st.markdown(f"**{act.label}**")
+                st.latex(act.latex.replace(r"\alpha", f"{slope:g}") if name == "leaky_relu" else act.latex)
+                st.caption(f"Range: {act.output_range} · Zero-centred: {act.zero_centred}")
+                c = curve(name, -x_range, x_range, slope=slope, maxout_k=k)
+                st.plotly_chart(curve_figure(c, act.label), key=f"act_curve_{name}")
+                st.caption(act.note + (" Pieces shown: tangents to x²/2; in a network they are learned."
+                                       if name == "maxout" else ""))
+
+
+def parse_logits(text: str) -> tuple[list[float], str]:
+    """Numbers from the text box, or an explanation of what is wrong with it."""
+    parts = [p for p in re.split(r"[,\s;]+", text.strip()) if p]
+    if not parts:
+        return [], "Type a few numbers, for example 2, 1, 0.1."
+    if len(parts) > MAX_LOGITS:
+        return [], f"Softmax here takes at most {MAX_LOGITS} numbers; you gave {len(parts)}."
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        bad = next(p for p in parts if not _is_number(p))
+        return [], f"“{bad[:20]}” is not a number. Use numbers separated by commas."
+    if not all(np.isfinite(values)):
+        return [], "Use finite numbers (no inf or nan)."
+    return values, ""
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def softmax_panel(text: str, temperature: float) -> None:
+    values, problem = parse_logits(text)
+    if problem:
+        st.warning(problem)
+        return
+    z = torch.tensor(values, dtype=torch.float32)
+    stable, naive = softmax(z, temperature), naive_softmax(z, temperature)
+    labels = [f"z{i + 1} = {v:g}" for i, v in enumerate(values)]
+    st.plotly_chart(softmax_figure(labels, stable.numpy(), temperature), key="act_softmax")
+    cols = st.columns(2)
+    if torch.isfinite(naive).all():
+        cols[0].success("The formula as written, e^z / Σe^z, agrees here: no overflow.")
+    else:
+        cols[0].error("The formula as written gives NaN here: e^z overflows float32 (above about 88). "
+                      "Subtracting max(z) first gives the bars above, unchanged in exact arithmetic.")
+    if len(values) == 2:
+        sig = torch.sigmoid((z[0] - z[1]) / temperature).item()
+        cols[1].info(f"Two logits: softmax(z)₁ = σ((z₁ − z₂)/T) = {sig:.4f}, the sigmoid of their difference.")
+    else:
+        cols[1].info("Raising T flattens the distribution toward uniform; lowering it sharpens toward the max. "
+                     "The order of the entries never changes.")
+
+
+def network_result(result: MLPDemoResult, cached: bool) -> None:
+    """Everything one trained network shows."""
+    note = " · served from the cache" if cached else ""
+    st.caption(f"{result.message} Trained on {result.device} in {result.seconds:.2f} s{note}.")
+    if result.status == "diverged":
+        st.error(result.message)
+    history = result.history
+    if history.empty:
+        st.warning("Nothing to plot: the run stopped before its first report.")
+        return
+    last = history.iloc[-1]
+    cols = st.columns(4)
+    cols[0].metric("Train accuracy", f"{last.train_acc:.1%}")
+    cols[1].metric("Test accuracy", f"{last.test_acc:.1%}")
+    cols[2].metric("Train loss", f"{last.train_loss:.3f}")
+    cols[3].metric("Test loss", f"{last.test_loss:.3f}")
+    left, right = st.columns(2)
+    left.plotly_chart(boundary_figure(result), key="act_boundary")
+    right.plotly_chart(loss_figure(history), key="act_loss")
+    if result.layers:
+        left, right = st.columns(2)
+        left.plotly_chart(gradient_figure(history), key="act_grads")
+        right.plotly_chart(histogram_figure(result), key="act_hist")
+        left, right = st.columns(2)
+        left.plotly_chart(dead_units_figure(history), key="act_dead")
+        right.plotly_chart(accuracy_figure(history), key="act_acc")
+    else:
+        st.plotly_chart(accuracy_figure(history), key="act_acc")
+    with st.expander("Show the code"):
+        st.caption("A standalone PyTorch script that trains exactly this network, step for step.")
+        st.code(code_for(result.config), language="python")
+
+
+def xor_result(result: XorResult) -> None:
+    cols = st.columns(2)
+    for col, name, run in ((cols[0], "Single-layer perceptron", result.perceptron),
+                           (cols[1], "One hidden layer", result.mlp)):
+        with col:
+            acc = run.history.iloc[-1].train_acc if not run.history.empty else float("nan")
+            st.plotly_chart(boundary_figure(run, f"{name}: {acc:.0%} train accuracy"), key=f"act_xor_{run is result.mlp}")
