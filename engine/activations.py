@@ -45,8 +45,8 @@ def leaky_relu(x: Tensor, slope: float = 0.01) -> Tensor:
     return torch.where(x > 0, x, slope * x)
 
 
-def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
-    return torch.where(x > 0, x, alpha * torch.expm1(torch.clamp(x, max=0)))
+def elu(x: Tensor, _: float = 0.0) -> Tensor:
+    return torch.where(x > 0, x, torch.expm1(torch.clamp(x, max=0)))  # alpha = 1, PyTorch's default
 
 
 def gelu(x: Tensor, _: float = 0.0) -> Tensor:

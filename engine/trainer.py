@@ -68,6 +68,19 @@ def train(net: nn.Module, X: Tensor, y: Tensor, loss_fn: Callable[[Tensor, Tenso
     optimizer = OPTIMIZERS[settings.optimizer](net.parameters(), settings.lr)
     batch_indices = batches(len(X), settings.batch_size, generator, X.device)
     rows: list[dict] = []
+
+    def record(step: int, loss: Tensor) -> bool:
+        """Measure, append a history row and report it; False if anything is not finite."""
+        metrics = {"step": step, "batch_loss": loss.item()}
+        if measure is not None:
+            metrics |= measure(step, loss)
+        if not _finite(metrics):
+            return False
+        rows.append(metrics)
+        if on_report is not None:
+            on_report(step, metrics)
+        return True
+
     started = time.monotonic()
     status, step = "finished", 0
     for step in range(1, settings.steps + 1):
@@ -86,19 +99,16 @@ def train(net: nn.Module, X: Tensor, y: Tensor, loss_fn: Callable[[Tensor, Tenso
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        last_loss = loss
         if step == 1 or step % settings.report_every == 0 or step == settings.steps:
-            metrics = {"step": step, "batch_loss": loss.item()}
-            if measure is not None:
-                metrics |= measure(step, loss)
-            if not _finite(metrics):
+            if not record(step, loss):
                 status = "diverged"
                 break
-            rows.append(metrics)
-            if on_report is not None:
-                on_report(step, metrics)
     else:
         step = settings.steps
     done = step if status == "finished" else step - 1
+    if status in ("cancelled", "out of time") and done and rows[-1]["step"] != done:
+        record(done, last_loss)  # a stopped run still reports where it got to
     return TrainOutcome(status, _message(status, step, settings), done,
                         time.monotonic() - started, pd.DataFrame(rows))
 

@@ -107,9 +107,9 @@ class ProcessPoolRunner(JobRunner):
         if previous is not None:
             self.cancel(previous)
         with self._lock:
-            waiting = sum(r.job.state == QUEUED for r in self._records.values())
-            if waiting >= self.settings.max_queued:
-                raise ServerBusy(waiting)
+            active = sum(r.job.state in (QUEUED, RUNNING) for r in self._records.values())
+            if active >= self.settings.workers + self.settings.max_queued:
+                raise ServerBusy(active - self.settings.workers)
             record = _Record(Job(job_id, QUEUED), owner, key)
             self._records[job_id] = record
             self._live_by_owner[owner] = job_id

@@ -1,0 +1,114 @@
+import time
+
+import pytest
+
+from engine.activation_demo import MLPDemoConfig, run
+from engine.trainer import TrainSettings
+from jobs import RunnerSettings, ServerBusy, make_runner
+from jobs.runner import CANCELLED, DONE, FAILED, QUEUED, RUNNING, TIMED_OUT, ResultCache
+from tests.job_tasks import broken, polite_count, stubborn_sleep
+
+QUICK = MLPDemoConfig(train=TrainSettings(steps=40, report_every=10))
+
+
+@pytest.fixture(scope="module")
+def runner():
+    r = make_runner(RunnerSettings(workers=2, max_queued=1, job_timeout_s=2.0, stop_grace_s=0.3, cache_entries=8))
+    r.wait(r.submit("warm-up", run, MLPDemoConfig(seed=12345, train=TrainSettings(steps=2))), timeout=60)
+    yield r
+    r.shutdown()
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
+
+
+def test_a_job_reports_progress_then_its_result(runner):
+    job = runner.wait(runner.submit("alice", run, QUICK))
+    assert job.state == DONE and not job.cached
+    assert [row["step"] for row in job.progress] == [1, 10, 20, 30, 40]
+    assert job.result.history["step"].tolist() == [1, 10, 20, 30, 40]
+
+
+def test_an_identical_request_is_answered_from_the_cache_at_once(runner):
+    config = MLPDemoConfig(seed=7, train=TrainSettings(steps=30))
+    first = runner.wait(runner.submit("alice", run, config))
+    started = time.perf_counter()
+    second = runner.job(runner.submit("bob", run, config))
+    assert time.perf_counter() - started < 0.05
+    assert second.state == DONE and second.cached and second.settled
+    assert second.result.history.equals(first.result.history)
+
+
+def test_stop_ends_a_cooperative_job_within_half_a_second_and_keeps_its_partial_result(runner):
+    job_id = runner.submit("carol", polite_count, 10_000)
+    wait_for(lambda: len(runner.job(job_id).progress) >= 3)
+    started = time.monotonic()
+    runner.cancel(job_id)
+    assert runner.job(job_id).state == CANCELLED
+    job = runner.wait(job_id, timeout=2)
+    assert job.settled and time.monotonic() - started < 0.5
+    assert job.result["stopped_at"] >= 3
+
+
+def test_stop_kills_a_job_that_ignores_it_and_the_worker_comes_back(runner):
+    job_id = runner.submit("dave", stubborn_sleep, 30)
+    wait_for(lambda: runner.job(job_id).state == RUNNING)
+    started = time.monotonic()
+    runner.cancel(job_id)
+    job = runner.wait(job_id, timeout=2)
+    assert job.settled and job.state == CANCELLED and job.result is None
+    assert time.monotonic() - started < 0.6
+    follow_up = runner.wait(runner.submit("dave", run, MLPDemoConfig(seed=3, train=TrainSettings(steps=5))), 30)
+    assert follow_up.state == DONE
+
+
+def test_a_new_submit_replaces_the_owners_running_job(runner):
+    old = runner.submit("erin", polite_count, 10_000)
+    wait_for(lambda: runner.job(old).state == RUNNING)
+    new = runner.submit("erin", polite_count, 3)
+    assert runner.job(old).state == CANCELLED
+    assert runner.wait(new).state == DONE
+
+
+def test_a_job_past_the_wall_clock_limit_is_stopped_and_the_user_told(runner):
+    job = runner.wait(runner.submit("frank", stubborn_sleep, 30), timeout=10)
+    assert job.state == TIMED_OUT
+    assert "2 s" in job.error and "limit" in job.error
+
+
+def test_a_full_queue_says_server_busy_and_queued_jobs_know_their_place(runner):
+    holders = [runner.submit(f"holder{i}", stubborn_sleep, 30) for i in range(2)]
+    wait_for(lambda: all(runner.job(h).state == RUNNING for h in holders))
+    waiting = runner.submit("grace", polite_count, 4)  # a count no other test caches
+    assert runner.job(waiting).state == QUEUED and runner.job(waiting).position == 1
+    with pytest.raises(ServerBusy) as busy:
+        runner.submit("heidi", polite_count, 5)
+    assert busy.value.waiting == 1 and "busy" in str(busy.value)
+    for h in holders:
+        runner.cancel(h)
+    assert runner.wait(waiting, timeout=10).state == DONE
+
+
+def test_a_task_that_raises_fails_with_a_sentence_not_a_traceback(runner):
+    job = runner.wait(runner.submit("ivan", broken, "bad config"))
+    assert job.state == FAILED and job.error == "The run failed: bad config"
+
+
+def test_the_cache_forgets_the_least_recently_used_entry():
+    cache = ResultCache(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    cache.get("a")
+    cache.put("c", 3)
+    assert cache.get("b") is None and cache.get("a") == 1 and len(cache) == 2
+
+
+def test_settings_come_from_the_environment_with_clear_errors():
+    settings = RunnerSettings.from_env({"DLLAB_WORKERS": "3", "DLLAB_JOB_TIMEOUT_S": "12.5"})
+    assert settings.workers == 3 and settings.job_timeout_s == 12.5
+    with pytest.raises(ValueError, match="DLLAB_WORKERS='many'"):
+        RunnerSettings.from_env({"DLLAB_WORKERS": "many"})
