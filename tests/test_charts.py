@@ -1,0 +1,47 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from charts.activations import curve_figure, softmax_figure
+from charts.training import (accuracy_figure, boundary_figure, dead_units_figure, gradient_figure,
+                             histogram_figure, loss_figure)
+from engine.activation_demo import MLPDemoConfig, run
+from engine.activations import curve
+from engine.trainer import TrainSettings
+
+
+@pytest.fixture(scope="module")
+def result():
+    return run(MLPDemoConfig(activations=("relu", "tanh"), train=TrainSettings(steps=20, report_every=5)))
+
+
+def test_the_curve_chart_draws_f_and_its_derivative_and_shades_saturation():
+    fig = curve_figure(curve("sigmoid"), "Sigmoid")
+    names = [t.name for t in fig.data]
+    assert names[0].endswith("f(x)") and names[1] == "f′(x)"
+    assert len(fig.layout.shapes) == 2  # both saturated tails
+
+
+def test_the_loss_chart_has_train_and_test_and_copes_with_no_rows_yet(result):
+    assert [t.name for t in loss_figure(result.history).data] == ["train loss", "test loss"]
+    assert loss_figure(pd.DataFrame()).data == ()
+
+
+def test_per_layer_charts_have_one_line_per_hidden_layer(result):
+    for figure in (gradient_figure(result.history), dead_units_figure(result.history), histogram_figure(result)):
+        assert len(figure.data) == 2
+    assert gradient_figure(result.history).layout.yaxis.type == "log"
+
+
+def test_the_boundary_chart_shows_the_grid_and_both_splits(result):
+    fig = boundary_figure(result)
+    heatmap, train, test = fig.data
+    assert np.asarray(heatmap.z).shape == result.boundary.predicted.shape
+    assert len(train.x) == len(result.X_train) and len(test.x) == len(result.X_test)
+
+
+def test_accuracy_and_softmax_charts():
+    history = pd.DataFrame({"step": [1, 2], "train_acc": [0.5, 0.9], "test_acc": [0.4, 0.8]})
+    assert len(accuracy_figure(history).data) == 2
+    fig = softmax_figure(["a", "b"], np.array([0.7, 0.3]), 2.0)
+    assert list(fig.data[0].y) == [0.7, 0.3] and "T = 2" in fig.layout.title.text

@@ -1,0 +1,124 @@
+import json
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lessons import load_all
+
+TIMEOUT = 60
+APP = str(Path(__file__).parent.parent / "app.py")
+
+
+def settle(at: AppTest, until, timeout: float = 60) -> AppTest:
+    """Rerun the page (as the live view's polling would) until `until(at)` holds."""
+    deadline = time.monotonic() + timeout
+    while not until(at):
+        assert time.monotonic() < deadline, "the page did not settle"
+        time.sleep(0.2)
+        at.run(timeout=TIMEOUT)
+    return at
+
+
+def no_exception(at: AppTest) -> bool:
+    assert not at.exception, [e.value for e in at.exception]
+    return True
+
+
+def open_page(path: str, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(path).run()
+    return at
+
+
+def charts(at: AppTest) -> list:
+    return at.get("plotly_chart")
+
+
+def trained(at: AppTest) -> bool:
+    return no_exception(at) and any("Trained on" in c.value for c in at.caption)
+
+
+def test_home_page_renders_and_links_to_every_lesson():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    no_exception(at)
+    assert at.title[0].value == "Deep Learning Interview Lab"
+    text = " ".join(m.value for m in at.markdown)
+    for lesson in load_all():
+        assert lesson.title in text
+
+
+def test_activation_page_trains_the_default_network_and_shows_its_results():
+    at = settle(open_page("pages/activations.py"), trained)
+    assert any(m.label == "Test accuracy" for m in at.metric)
+    assert any("import torch" in c.value for c in at.code)
+    assert any("cpu" in c.value for c in at.caption)  # the device that trained it
+
+
+def test_choosing_functions_changes_the_cards():
+    at = open_page("pages/activations.py")
+    before = len(charts(at))
+    at.multiselect(key="act_fns").set_value(["relu"]).run()
+    no_exception(at)
+    assert len(charts(at)) == before - 2
+    assert any(r"\max(0, x)" in latex.value for latex in at.latex)
+
+
+def test_a_bad_softmax_vector_gets_a_message_not_an_error():
+    at = open_page("pages/activations.py")
+    at.text_input(key="act_logits").set_value("1, two, 3").run()
+    no_exception(at)
+    assert any("“two” is not a number" in w.value for w in at.warning)
+    at.text_input(key="act_logits").set_value("1000, 999, 998").run()
+    assert any("gives NaN" in e.value for e in at.error)
+
+
+def boundary_points(at: AppTest) -> list:
+    """The x coordinates of the training points in the decision-boundary chart."""
+    chart = next(c for c in charts(at) if c.proto.id.endswith("act_boundary"))
+    return json.loads(chart.proto.spec)["data"][1]["x"]
+
+
+def test_training_with_another_dataset_changes_the_result():
+    at = settle(open_page("pages/activations.py"), trained)
+    before = boundary_points(at)
+    at.selectbox(key="act_data").set_value("xor").run()
+    assert any("settings changed" in i.value for i in at.info)
+    next(b for b in at.button if b.label == "Train").click().run()
+    at = settle(at, lambda a: trained(a) and not any("settings changed" in i.value for i in a.info))
+    assert boundary_points(at) != before
+
+
+def test_a_preset_link_sets_the_widgets_and_reports_ignored_values():
+    at = open_page("pages/activations.py", {"data": "xor", "depth": "1", "acts": "tanh", "width": "oops"})
+    no_exception(at)
+    assert at.selectbox(key="act_data").value == "xor"
+    assert at.slider(key="act_depth").value == 1
+    assert at.selectbox(key="act_layer_1").value == "tanh"
+    assert any("width=oops" in w.value for w in at.warning)
+
+
+def test_a_diverging_run_says_so_and_plots_no_nan():
+    at = open_page("pages/activations.py", {"opt": "sgd", "lr": "100"})
+    at = settle(at, trained)
+    assert any("Diverged at step" in e.value for e in at.error)
+
+
+def lesson_script(lesson_id):
+    from lessons import load_all
+    from ui.lesson_view import render
+
+    render(next(lesson for lesson in load_all() if lesson.id == lesson_id))
+
+
+@pytest.mark.parametrize("lesson", load_all(), ids=lambda lesson: lesson.id)
+def test_every_lesson_page_renders_each_question_and_quiz_item(lesson):
+    at = AppTest.from_function(lesson_script, args=(lesson.id,), default_timeout=TIMEOUT).run()
+    no_exception(at)
+    assert at.title[0].value == lesson.title
+    assert [s.value for s in at.subheader] == [q.question for q in lesson.questions]
+    assert sum(e.label == "Show the answer" for e in at.expander) == len(lesson.quiz)

@@ -1,0 +1,43 @@
+from ui.activation_params import LEARNING_RATES, PARAMS
+from ui.url_params import Choice, ChoiceList, Number, Text, query_string, read, validate
+
+
+def test_values_come_from_the_url_and_missing_ones_from_defaults():
+    values, notes = read(PARAMS, {"data": "xor", "depth": "0", "acts": "sigmoid,tanh"})
+    assert values["data"] == "xor" and values["depth"] == 0 and values["acts"] == ("sigmoid", "tanh")
+    assert values["width"] == PARAMS["width"].default and notes == []
+
+
+def test_extreme_numbers_are_clamped_and_garbage_is_ignored_with_a_note():
+    values, notes = read(PARAMS, {"width": "1e9", "steps": "-5", "data": "mnist", "noise": "nan", "acts": "relu,,foo"})
+    assert values["width"] == 64 and values["steps"] == 10
+    assert values["data"] == "spiral" and values["noise"] == 0.1 and values["acts"] == ("relu", "relu", "relu")
+    assert len(notes) == 3 and any("data=mnist" in n for n in notes)
+
+
+def test_learning_rates_snap_to_the_sliders_values():
+    assert read(PARAMS, {"lr": "0.025"})[0]["lr"] == 0.03  # nearest on a log scale
+    assert read(PARAMS, {"lr": "0.0999"})[0]["lr"] == 0.1
+    assert set(LEARNING_RATES) >= {0.001, 0.01, 0.1, 1.0}
+
+
+def test_long_text_is_cut():
+    assert read({"t": Text("x", max_length=5)}, {"t": "abcdefgh"})[0]["t"] == "abcde"
+
+
+def test_validate_explains_every_problem_in_a_preset():
+    problems = validate(PARAMS, {"data": "xor", "bogus": 1, "steps": 99999, "lr": 0.5, "acts": ["relu", "nope"]})
+    assert any("bogus" in p for p in problems)
+    assert any("steps" in p for p in problems)
+    assert any("lr" in p for p in problems)
+    assert any("acts" in p for p in problems)
+    assert validate(PARAMS, {"data": "xor", "depth": 1, "acts": ["tanh"], "lr": 0.1}) == []
+
+
+def test_query_strings_round_trip():
+    spec = {"c": Choice("a", ("a", "b")), "l": ChoiceList(("a",), ("a", "b")), "n": Number(1, 0, 9, integer=True)}
+    query = query_string(spec, {"c": "b", "l": ["a", "b"], "n": 3})
+    from urllib.parse import parse_qsl
+
+    values, notes = read(spec, dict(parse_qsl(query)))
+    assert values == {"c": "b", "l": ("a", "b"), "n": 3} and notes == []
