@@ -1,0 +1,112 @@
+"""End to end: the real app under `streamlit run`, driven by headless Chromium."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                  "--disable-background-networking", "--disable-component-update"]
+
+pytestmark = pytest.mark.browser
+
+if not Path(CHROMIUM).exists():
+    # CI must run this test; elsewhere it says why it could not.
+    if os.environ.get("CI"):
+        raise RuntimeError("Chromium is missing: install Debian's chromium package (see README)")
+    pytest.skip("needs Debian's chromium package (apt-get install chromium)", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = free_port()
+    env = os.environ | {"DLLAB_WORKERS": "2"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            pass
+        assert server.poll() is None, server.stdout.read()
+        assert time.monotonic() < deadline, "the app did not start"
+        time.sleep(0.3)
+    yield url
+    server.terminate()
+    server.wait(timeout=20)
+    server.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield page
+        browser.close()
+
+
+def wait_for_app(page) -> None:
+    page.wait_for_selector("[data-testid=stSidebarNav]", timeout=30_000)
+    page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000)
+
+
+def assert_no_exception(page) -> None:
+    boxes = page.locator("[data-testid=stException]")
+    assert boxes.count() == 0, boxes.all_inner_texts()
+
+
+def test_every_page_in_the_navigation_opens_without_an_exception(page, app_url):
+    from lessons import load_all
+
+    expected = 2 + len(load_all())  # home, the activation page and one page per lesson
+    page.goto(app_url)
+    wait_for_app(page)
+    links = page.locator("[data-testid=stSidebarNav] a")
+    page.wait_for_function(f"document.querySelectorAll('[data-testid=stSidebarNav] a').length >= {expected}")
+    hrefs = list(dict.fromkeys(links.nth(i).get_attribute("href") for i in range(links.count())))
+    assert len(hrefs) == expected, hrefs
+    for href in hrefs:
+        page.goto(href if href.startswith("http") else app_url + href)
+        wait_for_app(page)
+        page.wait_for_timeout(500)
+        assert_no_exception(page)
+        name = urlparse(href).path.strip("/") or "home"
+        page.screenshot(path=SHOTS / f"{name}.png")
+
+
+def test_a_training_run_starts_and_finishes_in_the_browser(page, app_url):
+    page.goto(f"{app_url}/activations?data=xor&depth=1&acts=tanh&width=8")
+    wait_for_app(page)
+    page.get_by_text("Trained on", exact=False).wait_for(timeout=60_000)
+    assert_no_exception(page)
+    page.get_by_role("button", name="Train both").click()
+    page.get_by_text("One hidden layer:", exact=False).wait_for(timeout=60_000)
+    assert_no_exception(page)
+    assert "data=xor" in page.url  # the setup stays shareable
+    page.set_viewport_size({"width": 1400, "height": 5600})
+    page.screenshot(path=SHOTS / "activations-trained.png")
