@@ -10,7 +10,8 @@ from ui.lesson_view import lesson_url, render
 st.set_page_config(page_title="Deep Learning Interview Lab", page_icon=":material/neurology:", layout="wide")
 
 lesson_pages = [
-    st.Page(partial(render, lesson), title=f"{lesson.section}. {lesson.title}", url_path=lesson_url(lesson), icon=":material/school:")
+    st.Page(partial(render, lesson), title=f"{lesson.section}. {lesson.title}", url_path=lesson_url(lesson),
+            icon=":material/school:")
     for lesson in load_all()
 ]
 pages = {

@@ -7,7 +7,8 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c
 
 def layout(fig: go.Figure, title: str = "", height: int = 320, **axes) -> go.Figure:
     """A compact layout with the legend on top."""
-    fig.update_layout(title=dict(text=title, x=0, xanchor="left") if title else None, height=height,
-                      margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      legend=dict(orientation="h", y=-0.18, yanchor="top", x=0), template="plotly_white", **axes)
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left", y=0.98, yanchor="top") if title else None,
+                      height=height, margin=dict(l=10, r=10, t=70 if title else 30, b=10),
+                      legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"),
+                      template="plotly_white", **axes)
     return fig

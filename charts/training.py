@@ -80,8 +80,8 @@ def gradient_figure(history: pd.DataFrame) -> go.Figure:
         values = history[column].where(history[column] > 0)  # log axes cannot show 0
         fig.add_trace(go.Scatter(x=history["step"], y=values, name=f"layer {column[6:]}",
                                  line=dict(color=COLORS[i % len(COLORS)])))
-    return layout(fig, "Gradient norm per layer", xaxis_title="step", yaxis_type="log",
-                  yaxis_title="‖∂loss/∂W‖")
+    return layout(fig, "Gradient norm per layer", xaxis_title="step",
+                  yaxis=dict(type="log", dtick=1, exponentformat="power", title="‖∂loss/∂W‖ (log scale)"))
 
 
 def dead_units_figure(history: pd.DataFrame) -> go.Figure:

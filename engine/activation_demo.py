@@ -136,11 +136,15 @@ def _boundary(net: MLP, data: Split) -> Boundary:
 @torch.no_grad()
 def _layer_stats(net: MLP, X: Tensor) -> list[LayerStats]:
     stats = []
-    for i, (name, out) in enumerate(zip(net.activations, net.layer_outputs(X)), 1):
+    for i, (name, out) in enumerate(zip(net.activations, net.layer_outputs(X), strict=True), 1):
         values = out.flatten().cpu().numpy()
         values = values[np.isfinite(values)]
-        counts, edges = np.histogram(values, bins=HIST_BINS) if values.size else (np.zeros(HIST_BINS), np.linspace(0, 1, HIST_BINS + 1))
-        stats.append(LayerStats(f"layer {i} ({name})", edges, counts, (out == 0).all(dim=0).float().mean().item()))
+        if values.size:
+            counts, edges = np.histogram(values, bins=HIST_BINS)
+        else:  # every output was NaN or infinite: an empty histogram, not a crash
+            counts, edges = np.zeros(HIST_BINS, dtype=int), np.linspace(0, 1, HIST_BINS + 1)
+        dead = (out == 0).all(dim=0).float().mean().item()
+        stats.append(LayerStats(f"layer {i} ({name})", edges, counts, dead))
     return stats
 
 

@@ -16,8 +16,21 @@ from typing import Any
 
 from pebble import ProcessPool
 
-from jobs.runner import (CANCELLED, DONE, FAILED, FINAL, QUEUED, RUNNING, TIMED_OUT, Job, JobRunner,
-                         ResultCache, ServerBusy, Task, task_key)
+from jobs.runner import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    FINAL,
+    QUEUED,
+    RUNNING,
+    TIMED_OUT,
+    Job,
+    JobRunner,
+    ResultCache,
+    ServerBusy,
+    Task,
+    task_key,
+)
 from jobs.settings import RunnerSettings
 
 log = logging.getLogger(__name__)

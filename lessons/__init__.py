@@ -81,7 +81,7 @@ def _question(raw: dict, where: str) -> Question:
         for i, t in enumerate(q.get("try_it") or [], 1))
     wrong = tuple(WrongAnswer(**_take(w, f"{where} wrong answer {i}", ("claim", "correction")))
                   for i, w in enumerate(q.get("wrong_answers") or [], 1))
-    return Question(q["id"], q["question"].strip(), q["short_answer"].strip(), q["deep_answer"].strip(),
+    return Question(q["id"], " ".join(q["question"].split()), q["short_answer"].strip(), q["deep_answer"].strip(),
                     try_it, wrong)
 
 

@@ -43,7 +43,8 @@ def test_a_deep_sigmoid_net_starves_its_first_layer_of_gradient():
 
 
 def test_dead_relu_fraction_counts_units_silent_on_every_point():
-    result = run(MLPDemoConfig(activations=("relu",), width=32, train=TrainSettings(steps=40, optimizer="sgd", lr=10.0)))
+    settings = TrainSettings(steps=40, optimizer="sgd", lr=10.0)
+    result = run(MLPDemoConfig(activations=("relu",), width=32, train=settings))
     dead = result.history["dead_L1"]
     assert ((dead >= 0) & (dead <= 1)).all()
     assert result.layers[0].dead_fraction == pytest.approx(dead.iloc[-1])

@@ -4,8 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.activations import (ACTIVATIONS, SATURATION_GRAD, Maxout, apply, curve, intervals, naive_softmax,
-                                softmax)
+from engine.activations import ACTIVATIONS, SATURATION_GRAD, Maxout, apply, curve, intervals, naive_softmax, softmax
 
 X = torch.linspace(-8, 8, 1601, dtype=torch.float64)
 SLOPE = 0.1
@@ -17,7 +16,8 @@ REFERENCE = {
     "relu": (F.relu, lambda x: (x > 0).double()),
     "leaky_relu": (lambda x: F.leaky_relu(x, SLOPE), lambda x: torch.where(x > 0, 1.0, SLOPE).double()),
     "elu": (F.elu, lambda x: torch.where(x > 0, 1.0, torch.exp(x)).double()),
-    "gelu": (F.gelu, lambda x: 0.5 * (1 + torch.erf(x / math.sqrt(2))) + x * torch.exp(-x**2 / 2) / math.sqrt(2 * math.pi)),
+    "gelu": (F.gelu, lambda x: 0.5 * (1 + torch.erf(x / math.sqrt(2)))
+             + x * torch.exp(-x**2 / 2) / math.sqrt(2 * math.pi)),  # Phi(x) + x phi(x)
     "swish": (F.silu, lambda x: F.silu(x) + torch.sigmoid(x) * (1 - F.silu(x))),
     "softplus": (F.softplus, torch.sigmoid),
     "softsign": (F.softsign, lambda x: 1 / (1 + x.abs()) ** 2),

@@ -3,8 +3,14 @@ import pandas as pd
 import pytest
 
 from charts.activations import curve_figure, softmax_figure
-from charts.training import (accuracy_figure, boundary_figure, dead_units_figure, gradient_figure,
-                             histogram_figure, loss_figure)
+from charts.training import (
+    accuracy_figure,
+    boundary_figure,
+    dead_units_figure,
+    gradient_figure,
+    histogram_figure,
+    loss_figure,
+)
 from engine.activation_demo import MLPDemoConfig, run
 from engine.activations import curve
 from engine.trainer import TrainSettings

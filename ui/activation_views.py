@@ -7,12 +7,19 @@ import streamlit as st
 import torch
 
 from charts.activations import curve_figure, softmax_figure
-from charts.training import (accuracy_figure, boundary_figure, dead_units_figure, gradient_figure,
-                             histogram_figure, loss_figure)
+from charts.training import (
+    accuracy_figure,
+    boundary_figure,
+    dead_units_figure,
+    gradient_figure,
+    histogram_figure,
+    loss_figure,
+)
 from engine.activation_demo import MLPDemoResult, XorResult, code_for
 from engine.activations import ACTIVATIONS, curve, naive_softmax, softmax
 
 MAX_LOGITS = 20
+CAN_DIE = {"relu", "step"}  # activations whose units can output exactly 0 for every input
 
 
 def function_cards(names: list[str], x_range: float, slope: float, k: int) -> None:
@@ -21,7 +28,8 @@ def function_cards(names: list[str], x_range: float, slope: float, k: int) -> No
         st.info("Pick at least one function to plot.")
         return
     for row_start in range(0, len(names), 2):
-        for col, name in zip(st.columns(2), names[row_start:row_start + 2]):
+        row = names[row_start:row_start + 2]
+        for col, name in zip(st.columns(2), row, strict=False):
             act = ACTIVATIONS[name]
             with col.container(border=True):
                 st.markdown(f"**{act.label}**")
@@ -100,15 +108,17 @@ def network_result(result: MLPDemoResult, cached: bool) -> None:
     left, right = st.columns(2)
     left.plotly_chart(boundary_figure(result), key="act_boundary")
     right.plotly_chart(loss_figure(history), key="act_loss")
+    left, right = st.columns(2)
+    left.plotly_chart(accuracy_figure(history), key="act_acc")
     if result.layers:
+        right.plotly_chart(gradient_figure(history), key="act_grads")
         left, right = st.columns(2)
-        left.plotly_chart(gradient_figure(history), key="act_grads")
-        right.plotly_chart(histogram_figure(result), key="act_hist")
-        left, right = st.columns(2)
-        left.plotly_chart(dead_units_figure(history), key="act_dead")
-        right.plotly_chart(accuracy_figure(history), key="act_acc")
-    else:
-        st.plotly_chart(accuracy_figure(history), key="act_acc")
+        left.plotly_chart(histogram_figure(result), key="act_hist")
+        if set(result.config.activations) & CAN_DIE:
+            right.plotly_chart(dead_units_figure(history), key="act_dead")
+        else:
+            right.caption("Dead units are tracked for ReLU and step layers, whose output can be exactly 0 "
+                          "for every input. This network has none.")
     with st.expander("Show the code"):
         st.caption("A standalone PyTorch script that trains exactly this network, step for step.")
         st.code(code_for(result.config), language="python")
@@ -120,4 +130,5 @@ def xor_result(result: XorResult) -> None:
                            (cols[1], "One hidden layer", result.mlp)):
         with col:
             acc = run.history.iloc[-1].train_acc if not run.history.empty else float("nan")
-            st.plotly_chart(boundary_figure(run, f"{name}: {acc:.0%} train accuracy"), key=f"act_xor_{run is result.mlp}")
+            title = f"{name}: {acc:.0%} train accuracy"
+            st.plotly_chart(boundary_figure(run, title), key=f"act_xor_{run is result.mlp}")

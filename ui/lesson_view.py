@@ -51,7 +51,7 @@ def _quiz_item(item: QuizItem) -> None:
     with st.container(border=True):
         st.markdown(item.prompt)
         if item.kind == "choice":
-            for letter, choice in zip("ABCDEFG", item.choices):
+            for letter, choice in zip("ABCDEFG", item.choices, strict=False):
                 st.markdown(f"{letter}. {choice}")
             answer = f"{'ABCDEFG'[int(item.answer)]}. {item.choices[int(item.answer)]}"
         else:
