@@ -12,3 +12,10 @@ def layout(fig: go.Figure, title: str = "", height: int = 320, **axes) -> go.Fig
                       legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"),
                       template="plotly_white", **axes)
     return fig
+
+
+def legend_right(fig: go.Figure) -> go.Figure:
+    """A vertical legend beside the plot, for charts with a line per layer."""
+    fig.update_layout(legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"),
+                      margin=dict(t=40))
+    return fig

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.style import COLORS, layout
+from charts.style import COLORS, layout, legend_right
 from engine.activation_demo import MLPDemoResult
 
 
@@ -65,8 +65,8 @@ def histogram_figure(result: MLPDemoResult) -> go.Figure:
         total = max(layer.counts.sum(), 1)
         fig.add_trace(go.Scatter(x=centres, y=layer.counts / total, name=layer.name, mode="lines",
                                  line=dict(color=COLORS[i % len(COLORS)], shape="hvh")))
-    return layout(fig, "Activation values per hidden layer", xaxis_title="output value",
-                  yaxis_title="share of outputs")
+    return legend_right(layout(fig, "Activation values per hidden layer", xaxis_title="output value",
+                               yaxis_title="share of outputs"))
 
 
 def _per_layer(history: pd.DataFrame, prefix: str) -> list[str]:
@@ -80,8 +80,8 @@ def gradient_figure(history: pd.DataFrame) -> go.Figure:
         values = history[column].where(history[column] > 0)  # log axes cannot show 0
         fig.add_trace(go.Scatter(x=history["step"], y=values, name=f"layer {column[6:]}",
                                  line=dict(color=COLORS[i % len(COLORS)])))
-    return layout(fig, "Gradient norm per layer", xaxis_title="step",
-                  yaxis=dict(type="log", dtick=1, exponentformat="power", title="‖∂loss/∂W‖ (log scale)"))
+    return legend_right(layout(fig, "Gradient norm per layer", xaxis_title="step",
+                               yaxis=dict(type="log", dtick=1, exponentformat="power", title="‖∂loss/∂W‖ (log)")))
 
 
 def dead_units_figure(history: pd.DataFrame) -> go.Figure:
@@ -90,4 +90,5 @@ def dead_units_figure(history: pd.DataFrame) -> go.Figure:
     for i, column in enumerate(_per_layer(history, "dead_L")):
         fig.add_trace(go.Scatter(x=history["step"], y=history[column], name=f"layer {column[6:]}",
                                  line=dict(color=COLORS[i % len(COLORS)])))
-    return layout(fig, "Dead units per layer", xaxis_title="step", yaxis_tickformat=".0%", yaxis_range=[0, 1.02])
+    return legend_right(layout(fig, "Dead units per layer", xaxis_title="step", yaxis_tickformat=".0%",
+                               yaxis_range=[0, 1.02]))

@@ -85,8 +85,9 @@ def network_ui() -> MLPDemoConfig:
         depth = st.slider("Hidden layers", 0, MAX_DEPTH, key=_key("depth"),
                           help="0 hidden layers is a single-layer perceptron (logistic regression).")
         width = st.slider("Units per hidden layer", 1, 64, key=_key("width"))
-        acts = tuple(st.selectbox(f"Layer {i} activation", list(ACTIVATIONS), key=_key(f"layer_{i}"),
-                                  format_func=_label) for i in range(1, depth + 1))
+        layer_cols = st.columns(2)
+        acts = tuple(layer_cols[(i - 1) % 2].selectbox(f"Layer {i}", list(ACTIVATIONS), key=_key(f"layer_{i}"),
+                                                      format_func=_label) for i in range(1, depth + 1))
     with train_col:
         st.markdown("**Training**")
         optimizer = st.selectbox("Optimizer", list(OPTIMIZERS), key=_key("opt"), format_func=OPTIMIZER_LABELS.get)
