@@ -1,6 +1,6 @@
 """The Activation functions demo: an MLP on a 2-D dataset, one activation per layer."""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -146,11 +146,6 @@ def _layer_stats(net: MLP, X: Tensor) -> list[LayerStats]:
         dead = (out == 0).all(dim=0).float().mean().item()
         stats.append(LayerStats(f"layer {i} ({name})", edges, counts, dead))
     return stats
-
-
-def config_dict(config: MLPDemoConfig) -> dict:
-    """The config as plain values, for display."""
-    return asdict(config)
 
 
 @dataclass(frozen=True)

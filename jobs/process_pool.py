@@ -20,7 +20,6 @@ from jobs.runner import (
     CANCELLED,
     DONE,
     FAILED,
-    FINAL,
     QUEUED,
     RUNNING,
     TIMED_OUT,
@@ -220,5 +219,3 @@ class ProcessPoolRunner(JobRunner):
         for job_id in finished[:max(0, len(finished) - KEEP_FINISHED)]:
             del self._records[job_id]
 
-
-__all__ = ["ProcessPoolRunner", "FINAL"]

@@ -78,7 +78,7 @@ class JobRunner(ABC):
 
     @abstractmethod
     def submit(self, owner: str, fn: Task, config: Any) -> str:
-        """Start (or serve from cache) a job; the owner's previous job is stopped. Raises ServerBusy."""
+        """Serve from the cache, or start a job and stop the owner's previous one. Raises ServerBusy."""
 
     @abstractmethod
     def job(self, job_id: str) -> Job:
