@@ -8,7 +8,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -110,3 +110,25 @@ def test_a_training_run_starts_and_finishes_in_the_browser(page, app_url):
     assert "data=xor" in page.url  # the setup stays shareable
     page.set_viewport_size({"width": 1400, "height": 5600})
     page.screenshot(path=SHOTS / "activations-trained.png")
+
+
+def test_a_lessons_try_it_link_opens_the_demo_with_its_preset(page, app_url):
+    from lessons import load_all
+
+    lesson = next(lesson for lesson in load_all() if any(q.try_it for q in lesson.questions))
+    link = next(link for q in lesson.questions for link in q.try_it)
+    page.goto(f"{app_url}/lesson-{lesson.id}")
+    wait_for_app(page)
+    href = page.get_by_role("link", name=link.label).first.get_attribute("href")
+    page.goto(href if href.startswith("http") else app_url + href)
+    wait_for_app(page)
+    page.get_by_text("Trained on", exact=False).wait_for(timeout=60_000)
+    assert_no_exception(page)
+    # The page writes its widgets' values back into the address: the preset must survive that.
+    from ui.activation_params import PARAMS
+
+    query = parse_qs(urlparse(page.url).query)
+    for name, value in link.params.items():
+        value = tuple(value) if isinstance(value, list) else value
+        if value != PARAMS[name].default:
+            assert query[name] == [PARAMS[name].format(value)], name
