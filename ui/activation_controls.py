@@ -34,8 +34,9 @@ def init_state() -> list[str]:
     acts = values["acts"] or ("relu",)
     for layer in range(1, MAX_DEPTH + 1):
         st.session_state[_key(f"layer_{layer}")] = acts[min(layer, len(acts)) - 1]
-    if st.session_state[_key("batch")] not in BATCH_SIZES:
-        st.session_state[_key("batch")] = min(BATCH_SIZES, key=lambda b: abs(b - st.session_state[_key("batch")]))
+    if (asked := st.session_state[_key("batch")]) not in BATCH_SIZES:
+        st.session_state[_key("batch")] = min(BATCH_SIZES, key=lambda b: abs(b - asked))
+        notes.append(f"Batch size {asked} from the link is not on the slider; using {st.session_state[_key('batch')]}.")
     st.session_state[_key("ready")] = True
     return notes
 
