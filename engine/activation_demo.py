@@ -137,7 +137,7 @@ def _boundary(net: MLP, data: Split) -> Boundary:
 def _layer_stats(net: MLP, X: Tensor) -> list[LayerStats]:
     stats = []
     for i, (name, out) in enumerate(zip(net.activations, net.layer_outputs(X), strict=True), 1):
-        values = out.flatten().cpu().numpy()
+        values = out.flatten().cpu().double().numpy()  # float64: huge float32 values would overflow the bins
         values = values[np.isfinite(values)]
         if values.size:
             counts, edges = np.histogram(values, bins=HIST_BINS)
@@ -161,19 +161,20 @@ class XorConfig:
     device: str = ""
 
     def demo(self, activations: tuple[str, ...]) -> MLPDemoConfig:
+        # Two runs share one job's wall-clock limit, so each gets a smaller budget.
         return MLPDemoConfig(dataset="xor", noise=self.noise, points=400, activations=activations,
-                             width=self.width, train=TrainSettings(steps=self.steps, lr=self.lr),
+                             width=self.width, train=TrainSettings(steps=self.steps, lr=self.lr, time_budget_s=20),
                              seed=self.seed, device=self.device)
 
 
 @dataclass
 class XorResult:
     perceptron: MLPDemoResult
-    mlp: MLPDemoResult
+    mlp: MLPDemoResult | None  # None when the run was stopped before the MLP's turn
 
     @property
     def cacheable(self) -> bool:
-        return self.perceptron.cacheable and self.mlp.cacheable
+        return self.perceptron.cacheable and self.mlp is not None and self.mlp.cacheable
 
 
 def run_xor(config: XorConfig, on_report: Report | None = None, should_stop=None) -> XorResult:
@@ -184,6 +185,8 @@ def run_xor(config: XorConfig, on_report: Report | None = None, should_stop=None
         return lambda step, metrics: on_report(offset + step, metrics | {"step": offset + step})
 
     perceptron = run(config.demo(()), report_as(0), should_stop)
+    if should_stop is not None and should_stop():
+        return XorResult(perceptron, None)
     mlp = run(config.demo((config.hidden_activation,)), report_as(config.steps), should_stop)
     return XorResult(perceptron, mlp)
 

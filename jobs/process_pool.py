@@ -7,8 +7,11 @@ connections survive a worker being killed mid-report.
 
 import logging
 import multiprocessing
+import queue
+import sys
 import threading
 import time
+import types
 import uuid
 from concurrent.futures import CancelledError
 from dataclasses import dataclass, field, replace
@@ -50,7 +53,12 @@ def _init_worker(progress, stops, torch_threads: int) -> None:
 
     torch.set_num_threads(torch_threads)
     # A two-step run pays torch's first-call costs (about a second) before any user waits.
-    run(MLPDemoConfig(points=40, train=TrainSettings(steps=2)))
+    # A worker that dies here would break the whole pool, so a failure is only logged:
+    # the same problem (a bad DLLAB_DEVICE, say) then fails each job with a clear message.
+    try:
+        run(MLPDemoConfig(points=40, train=TrainSettings(steps=2)))
+    except Exception:
+        log.exception("worker warm-up failed")
 
 
 def _start() -> None:
@@ -58,6 +66,8 @@ def _start() -> None:
 
 
 def _run_in_worker(job_id: str, fn: Task, config: Any) -> Any:
+    if job_id in _stops:  # stopped while it waited in the queue
+        return None
     _progress.put((job_id, "started", None))
     checked = {"at": 0.0, "stop": False}
 
@@ -71,6 +81,29 @@ def _run_in_worker(job_id: str, fn: Task, config: Any) -> Any:
         _progress.put((job_id, "progress", metrics))
 
     return fn(config, on_report=on_report, should_stop=should_stop)
+
+
+class _WithoutMainProcess(multiprocessing.context.ForkServerProcess):
+    """A forkserver process that does not re-import the parent's __main__.
+
+    multiprocessing re-runs the main script in every child. Under Streamlit, __main__ is the
+    app script itself, which must never run inside a worker; the children need nothing from it.
+    """
+
+    _swap = threading.Lock()
+
+    def start(self) -> None:
+        with self._swap:
+            main = sys.modules["__main__"]
+            sys.modules["__main__"] = types.ModuleType("__main__")  # no __file__: nothing to re-import
+            try:
+                super().start()
+            finally:
+                sys.modules["__main__"] = main
+
+
+class _ForkServerWithoutMain(multiprocessing.context.ForkServerContext):
+    Process = _WithoutMainProcess
 
 
 @dataclass
@@ -88,14 +121,13 @@ class ProcessPoolRunner(JobRunner):
         # Workers fork from a clean server process that has imported torch once: never from
         # this threaded server, and a worker lost to a stop or a timeout comes back in
         # milliseconds instead of re-importing torch.
-        context = multiprocessing.get_context("forkserver")
+        context = _ForkServerWithoutMain()
         context.set_forkserver_preload(["jobs.process_pool", "engine.activation_demo"])
         self._manager = context.Manager()
         self._progress = self._manager.Queue()
         self._stops = self._manager.dict()
-        self._pool = ProcessPool(max_workers=self.settings.workers, context=context,
-                                 initializer=_init_worker,
-                                 initargs=(self._progress, self._stops, self.settings.torch_threads))
+        self._context = context
+        self._pool = self._new_pool()
         self.cache = ResultCache(self.settings.cache_entries)
         self._records: dict[str, _Record] = {}
         self._live_by_owner: dict[str, str] = {}
@@ -103,6 +135,10 @@ class ProcessPoolRunner(JobRunner):
         self._closed = False
         threading.Thread(target=self._listen, name="job-progress", daemon=True).start()
         self._pool.schedule(_start)
+
+    def _new_pool(self) -> ProcessPool:
+        return ProcessPool(max_workers=self.settings.workers, context=self._context, initializer=_init_worker,
+                           initargs=(self._progress, self._stops, self.settings.torch_threads))
 
     # --- the interface -------------------------------------------------------------
 
@@ -117,7 +153,8 @@ class ProcessPoolRunner(JobRunner):
             return job_id
         previous = self._live_by_owner.get(owner)
         if previous is not None:
-            self.cancel(previous)
+            self.cancel(previous, reason="Stopped: you started another run, and each session trains "
+                                         "one thing at a time.")
         with self._lock:
             active = sum(r.job.state in (QUEUED, RUNNING) for r in self._records.values())
             if active >= self.settings.workers + self.settings.max_queued:
@@ -126,10 +163,26 @@ class ProcessPoolRunner(JobRunner):
             self._records[job_id] = record
             self._live_by_owner[owner] = job_id
             self._prune()
-        record.future = self._pool.schedule(_run_in_worker, args=(job_id, fn, config),
-                                            timeout=self.settings.job_timeout_s)
+        try:
+            record.future = self._schedule(job_id, fn, config)
+        except Exception:
+            with self._lock:
+                del self._records[job_id]
+                self._live_by_owner.pop(owner, None)
+            raise
         record.future.add_done_callback(lambda future: self._finish(job_id, future))
         return job_id
+
+    def _schedule(self, job_id: str, fn: Task, config: Any):
+        """Hand the task to the pool; a pool broken by a dead worker is replaced once."""
+        args = (job_id, fn, config)
+        try:
+            return self._pool.schedule(_run_in_worker, args=args, timeout=self.settings.job_timeout_s)
+        except RuntimeError:
+            log.warning("the worker pool broke; starting a new one")
+            self._pool.stop()
+            self._pool = self._new_pool()
+            return self._pool.schedule(_run_in_worker, args=args, timeout=self.settings.job_timeout_s)
 
     def job(self, job_id: str) -> Job:
         with self._lock:
@@ -143,19 +196,19 @@ class ProcessPoolRunner(JobRunner):
                                    for r in self._records.values())
             return replace(job, progress=list(job.progress), position=position)
 
-    def cancel(self, job_id: str) -> None:
+    def cancel(self, job_id: str, reason: str = "") -> None:
         with self._lock:
             record = self._records.get(job_id)
-            if record is None or record.job.finished:
-                return
+            if record is None or record.job.finished or record.future is None or record.future.done():
+                return  # unknown, over, or its result is already on its way
             was_running = record.job.state == RUNNING
-            record.job.state = CANCELLED
+            record.job.state, record.job.error = CANCELLED, reason
             if self._live_by_owner.get(record.owner) == job_id:
                 del self._live_by_owner[record.owner]
+        self._stops[job_id] = True  # the loop stops and hands back what it has; a queued job never starts
         if not was_running:
-            record.future.cancel()  # never started: pebble drops it from the queue
+            record.future.cancel()
             return
-        self._stops[job_id] = True  # ask the loop to stop and hand back what it has
         timer = threading.Timer(self.settings.stop_grace_s, self._kill_if_running, args=(record,))
         timer.daemon = True
         timer.start()
@@ -176,7 +229,10 @@ class ProcessPoolRunner(JobRunner):
         while not self._closed:
             try:
                 job_id, kind, payload = self._progress.get(timeout=0.5)
-            except Exception:  # queue.Empty, or the manager going away at shutdown
+            except queue.Empty:
+                continue
+            except Exception:  # the manager is going away (shutdown): do not spin
+                time.sleep(0.5)
                 continue
             with self._lock:
                 record = self._records.get(job_id)
@@ -206,11 +262,11 @@ class ProcessPoolRunner(JobRunner):
                 return
             job = record.job
             if job.state != CANCELLED:
-                job.state = state
-            job.result, job.error, job.settled = result, error, True
+                job.state, job.error = state, error
+            job.result, job.settled = result, True
             if self._live_by_owner.get(record.owner) == job_id:
                 del self._live_by_owner[record.owner]
-            self._stops.pop(job_id, None)
+        self._stops.pop(job_id, None)
         if state == DONE and job.state == DONE and getattr(result, "cacheable", True):
             self.cache.put(record.key, result)
 

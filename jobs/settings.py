@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 @dataclass(frozen=True)
 class RunnerSettings:
     backend: str = "process"  # DLLAB_BACKEND: which JobRunner serves the jobs
-    workers: int = os.cpu_count() or 1  # DLLAB_WORKERS: worker processes
+    workers: int = len(os.sched_getaffinity(0))  # DLLAB_WORKERS: worker processes (default: usable cores)
     torch_threads: int = 1  # DLLAB_TORCH_THREADS: torch threads in each worker
     max_queued: int = 16  # DLLAB_MAX_QUEUED: jobs waiting for a worker before "server busy"
     job_timeout_s: float = 60.0  # DLLAB_JOB_TIMEOUT_S: wall-clock limit of one running job

@@ -31,7 +31,7 @@ if st.button("Train", type="primary", icon=":material/play_arrow:") or job_view.
     job_view.submit("act_net", run, config)
 if job_view.submitted_config("act_net") not in (None, config):
     st.info("The settings changed since the last run: press **Train** to see them in action.")
-job = job_view.show("act_net", config.train.steps, lambda rows: st.plotly_chart(
+job = job_view.show("act_net", lambda submitted: submitted.train.steps, lambda rows: st.plotly_chart(
     loss_figure(rows, "Loss so far"), key="act_live_loss"))
 if job is not None and job.result is not None:
     network_result(job.result, job.cached)
@@ -43,7 +43,7 @@ st.write("No straight line separates XOR's classes: the best single line gets th
 xor_config = controls.xor_ui()
 if st.button("Train both", icon=":material/play_arrow:"):
     job_view.submit("act_xor", run_xor, xor_config)
-xor_job = job_view.show("act_xor", 2 * xor_config.steps, lambda rows: st.plotly_chart(
+xor_job = job_view.show("act_xor", lambda submitted: 2 * submitted.steps, lambda rows: st.plotly_chart(
     loss_figure(rows, "Loss so far (perceptron, then MLP)"), key="act_xor_live"))
 if xor_job is not None and xor_job.result is not None:
     xor_result(xor_job.result)

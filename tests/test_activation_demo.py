@@ -70,3 +70,19 @@ def test_results_report_the_device_and_are_cacheable_only_when_repeatable():
     assert result.cacheable
     stopped = run(MLPDemoConfig(train=TINY), should_stop=lambda: True)
     assert stopped.status == "cancelled" and not stopped.cacheable
+
+
+def test_a_diverging_maxout_net_ends_as_diverged_with_finite_histograms():
+    config = MLPDemoConfig(activations=("maxout",) * 3, width=32, seed=1,
+                           train=TrainSettings(steps=100, optimizer="sgd", lr=3.0))
+    result = run(config)
+    assert result.status in ("diverged", "finished")
+    for layer in result.layers:
+        assert np.isfinite(layer.bin_edges).all()
+
+
+def test_stopping_the_xor_comparison_skips_the_second_model():
+    from engine.activation_demo import XorConfig, run_xor
+
+    result = run_xor(XorConfig(steps=20), should_stop=lambda: True)
+    assert result.mlp is None and not result.cacheable

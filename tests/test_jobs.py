@@ -82,7 +82,7 @@ def test_a_job_past_the_wall_clock_limit_is_stopped_and_the_user_told(runner):
 
 def test_a_full_queue_says_server_busy_and_queued_jobs_know_their_place(runner):
     holders = [runner.submit(f"holder{i}", stubborn_sleep, 30) for i in range(2)]
-    wait_for(lambda: all(runner.job(h).state == RUNNING for h in holders))
+    wait_for(lambda: all(runner.job(h).state == RUNNING for h in holders), timeout=30)
     waiting = runner.submit("grace", polite_count, 4)  # a count no other test caches
     assert runner.job(waiting).state == QUEUED and runner.job(waiting).position == 1
     with pytest.raises(ServerBusy) as busy:
@@ -112,3 +112,30 @@ def test_settings_come_from_the_environment_with_clear_errors():
     assert settings.workers == 3 and settings.job_timeout_s == 12.5
     with pytest.raises(ValueError, match="DLLAB_WORKERS='many'"):
         RunnerSettings.from_env({"DLLAB_WORKERS": "many"})
+
+
+def test_a_worker_killed_while_idle_does_not_break_the_pool(runner):
+    import os
+    import signal
+
+    import psutil
+
+    forkserver = next(p for p in psutil.Process().children() if "forkserver" in " ".join(p.cmdline()))
+    manager_pid = runner._manager._process.pid
+    workers = [p for p in forkserver.children() if p.pid != manager_pid]
+    assert workers
+    os.kill(workers[0].pid, signal.SIGKILL)
+    time.sleep(0.5)
+    job = runner.wait(runner.submit("judy", run, MLPDemoConfig(seed=31, train=TrainSettings(steps=5))), 60)
+    assert job.state == DONE
+
+
+def test_a_job_stopped_while_queued_never_starts(runner):
+    holders = [runner.submit(f"hold{i}", stubborn_sleep, 30) for i in range(2)]
+    wait_for(lambda: all(runner.job(h).state == RUNNING for h in holders), timeout=30)
+    waiting = runner.submit("kim", polite_count, 6)
+    runner.cancel(waiting)
+    for h in holders:
+        runner.cancel(h)
+    job = runner.wait(waiting, timeout=10)
+    assert job.state == CANCELLED and job.result is None and job.progress == []

@@ -122,3 +122,28 @@ def test_every_lesson_page_renders_each_question_and_quiz_item(lesson):
     assert at.title[0].value == lesson.title
     assert [s.value for s in at.subheader] == [q.question for q in lesson.questions]
     assert sum(e.label == "Show the answer" for e in at.expander) == len(lesson.quiz)
+
+
+def test_settings_survive_a_visit_to_another_page_and_hidden_layers_keep_their_choice():
+    at = open_page("pages/activations.py", {"depth": "3", "acts": "relu,tanh,elu"})
+    at.slider(key="act_depth").set_value(1).run()
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/activations.py").run()
+    no_exception(at)
+    assert at.slider(key="act_depth").value == 1
+    at.slider(key="act_depth").set_value(3).run()
+    assert [at.selectbox(key=f"act_layer_{i}").value for i in (1, 2, 3)] == ["relu", "tanh", "elu"]
+
+
+def test_a_link_that_repeats_a_function_shows_it_once():
+    at = open_page("pages/activations.py", {"fns": "relu,relu"})
+    no_exception(at)
+    assert at.multiselect(key="act_fns").value == ["relu"]
+
+
+def test_huge_logits_give_finite_probabilities():
+    at = open_page("pages/activations.py", {"logits": "1e38, 0", "temp": "0.05"})
+    no_exception(at)
+    chart = next(c for c in charts(at) if c.proto.id.endswith("act_softmax"))
+    bars = json.loads(chart.proto.spec)["data"][0]["text"]
+    assert bars == ["1.000", "0.000"]

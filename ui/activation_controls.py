@@ -23,26 +23,35 @@ def _label(name: str) -> str:
     return ACTIVATIONS[name].label
 
 
+SAVED = PREFIX + "saved"  # widget values kept for the session; Streamlit drops widget state on other pages
+
+
 def init_state() -> list[str]:
-    """Fill this page's widget state from the URL on a session's first visit; notes on ignored values."""
-    if st.session_state.get(_key("ready")):
-        return []
+    """Fill the widget state this page lacks: from this session's last visit, the URL, or the defaults.
+
+    Returns notes on URL values that were ignored.
+    """
+    saved = st.session_state.get(SAVED, {})
+    for key, value in saved.items():
+        st.session_state.setdefault(key, value)
     values, notes = url_params.read(PARAMS, st.query_params.to_dict())
-    for name, value in values.items():
-        if name != "acts":
-            st.session_state[_key(name)] = list(value) if isinstance(value, tuple) else value
-    acts = values["acts"] or ("relu",)
+    acts = values.pop("acts") or ("relu",)
     for layer in range(1, MAX_DEPTH + 1):
-        st.session_state[_key(f"layer_{layer}")] = acts[min(layer, len(acts)) - 1]
-    if (asked := st.session_state[_key("batch")]) not in BATCH_SIZES:
-        st.session_state[_key("batch")] = min(BATCH_SIZES, key=lambda b: abs(b - asked))
-        notes.append(f"Batch size {asked} from the link is not on the slider; using {st.session_state[_key('batch')]}.")
-    st.session_state[_key("ready")] = True
-    return notes
+        values[f"layer_{layer}"] = acts[min(layer, len(acts)) - 1]
+    if (asked := values["batch"]) not in BATCH_SIZES:
+        values["batch"] = min(BATCH_SIZES, key=lambda b: abs(b - asked))
+        notes.append(f"Batch size {asked} from the link is not on the slider; using {values['batch']}.")
+    missing = {name: value for name, value in values.items() if _key(name) not in st.session_state}
+    for name, value in missing.items():
+        st.session_state[_key(name)] = list(value) if isinstance(value, tuple) else value
+    return notes if missing and not saved else []
 
 
 def sync_url() -> None:
-    """Write every value that differs from its default into the URL, so the page can be shared."""
+    """Keep the widget values for later visits, and write those that differ from their defaults into the
+    URL, so the page can be shared."""
+    shown = {key: st.session_state[key] for key in _widget_keys() if key in st.session_state}
+    st.session_state[SAVED] = st.session_state.get(SAVED, {}) | shown  # hidden layers keep their choice
     values = {name: st.session_state.get(_key(name)) for name in PARAMS if name != "acts"}
     values["acts"] = tuple(st.session_state[_key(f"layer_{i}")] for i in range(1, values["depth"] + 1))
     query = {}
@@ -53,6 +62,10 @@ def sync_url() -> None:
             query[name] = param.format(value)
     if query != st.query_params.to_dict():
         st.query_params.from_dict(query)
+
+
+def _widget_keys() -> list[str]:
+    return [_key(name) for name in PARAMS if name != "acts"] + [_key(f"layer_{i}") for i in range(1, MAX_DEPTH + 1)]
 
 
 def explorer_ui() -> tuple[list[str], float, float, int]:
@@ -99,7 +112,10 @@ def network_ui() -> MLPDemoConfig:
         seed = st.number_input("Seed", 0, 9999, step=1, key=_key("seed"))
     return MLPDemoConfig(
         dataset=dataset, noise=noise, classes=classes if fixed is None else fixed, activations=acts,
-        width=width, slope=st.session_state[_key("slope")], maxout_k=st.session_state[_key("k")],
+        width=width,
+        # The explorer's sliders matter to the network only when a layer uses them.
+        slope=st.session_state[_key("slope")] if "leaky_relu" in acts else PARAMS["slope"].default,
+        maxout_k=st.session_state[_key("k")] if "maxout" in acts else PARAMS["k"].default,
         train=TrainSettings(steps=steps, batch_size=batch, optimizer=optimizer, lr=lr), seed=int(seed),
     )
 

@@ -11,7 +11,7 @@ LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 
 
 PARAMS = {
     # Function explorer
-    "fns": ChoiceList(("sigmoid", "tanh", "relu"), ACTIVATION_NAMES, 1, len(ACTIVATION_NAMES)),
+    "fns": ChoiceList(("sigmoid", "tanh", "relu"), ACTIVATION_NAMES, 0, len(ACTIVATION_NAMES), unique=True),
     "xrange": Number(6.0, 1.0, 20.0),  # plot x from -xrange to +xrange
     "slope": Number(0.01, 0.0, 0.5),  # Leaky ReLU's negative slope (explorer and network)
     "k": Number(2, 2, 6, integer=True),  # maxout pieces (explorer and network)

@@ -71,8 +71,12 @@ def softmax_panel(text: str, temperature: float) -> None:
     if problem:
         st.warning(problem)
         return
-    z = torch.tensor(values, dtype=torch.float32)
-    stable, naive = softmax(z, temperature), naive_softmax(z, temperature)
+    z = torch.tensor(values, dtype=torch.float64)
+    stable, naive = softmax(z, temperature), naive_softmax(z.float(), temperature)  # float32, as in a network
+    if not torch.isfinite(stable).all():
+        st.warning("These numbers are too large to work with even after subtracting the max. "
+                   "Use values below about 10³⁰⁰ × T.")
+        return
     labels = [f"z{i + 1} = {v:g}" for i, v in enumerate(values)]
     st.plotly_chart(softmax_figure(labels, stable.numpy(), temperature), key="act_softmax")
     cols = st.columns(2)
@@ -129,6 +133,9 @@ def xor_result(result: XorResult) -> None:
     for col, name, run in ((cols[0], "Single-layer perceptron", result.perceptron),
                            (cols[1], "One hidden layer", result.mlp)):
         with col:
+            if run is None:
+                st.info(f"{name}: stopped before it trained.")
+                continue
             acc = run.history.iloc[-1].train_acc if not run.history.empty else float("nan")
             title = f"{name}: {acc:.0%} train accuracy"
             st.plotly_chart(boundary_figure(run, title), key=f"act_xor_{run is result.mlp}")

@@ -1,5 +1,6 @@
 """Submitting training jobs from a page and watching them live."""
 
+import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,7 @@ from jobs import Job, JobRunner, ServerBusy, make_runner
 from jobs.runner import CANCELLED, DONE, QUEUED
 
 POLL_S = 0.3  # how often the live view refreshes
+log = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner="Starting the training workers…")
@@ -33,6 +35,9 @@ def submit(slot: str, fn: Callable, config: Any) -> None:
         st.session_state[f"{slot}_config"] = config
     except ServerBusy as busy:
         st.session_state[f"{slot}_busy"] = str(busy)
+    except Exception:  # the server logs the details; the learner gets a sentence
+        log.exception("could not submit a job")
+        st.session_state[f"{slot}_busy"] = "The training server could not start this run. Try again in a moment."
 
 
 def submitted_config(slot: str) -> Any:
@@ -41,23 +46,35 @@ def submitted_config(slot: str) -> Any:
 
 
 def current(slot: str) -> Job | None:
+    """The slot's latest job; once settled, the session keeps its own copy."""
     job_id = st.session_state.get(f"{slot}_job")
-    return runner().job(job_id) if job_id else None
+    if not job_id:
+        return None
+    kept = st.session_state.get(f"{slot}_settled")
+    if kept is not None and kept.id == job_id:
+        return kept
+    job = runner().job(job_id)
+    if job.settled:
+        st.session_state[f"{slot}_settled"] = job
+    return job
 
 
-def show(slot: str, total_steps: int, live_chart: Callable[[pd.DataFrame], Any]) -> Job | None:
-    """A live view while the slot's job runs; the settled job once it is over (else None)."""
+def show(slot: str, steps_of: Callable[[Any], int], live_chart: Callable[[pd.DataFrame], Any]) -> Job | None:
+    """A live view while the slot's job runs; the settled job once it is over (else None).
+
+    `steps_of(config)` is the number of steps the submitted run will take, for the progress bar.
+    """
     if busy := st.session_state.get(f"{slot}_busy"):
         st.warning(busy)
     job = current(slot)
     if job is None:
         return None
     if not job.settled:
-        _live(slot, job.id, total_steps, live_chart)
+        _live(slot, job.id, steps_of(submitted_config(slot)), live_chart)
         return None
-    if job.state == CANCELLED and job.result is None:
-        st.info("Stopped before there was anything to show.")
-    elif job.state not in (DONE, CANCELLED):
+    if job.state == CANCELLED:
+        st.info(job.error or ("Stopped." if job.result is not None else "Stopped before there was anything to show."))
+    elif job.state != DONE:
         st.error(job.error)
     return job
 

@@ -30,9 +30,12 @@ class ChoiceList:
     options: tuple[str, ...]
     min_items: int = 0
     max_items: int = 12
+    unique: bool = False  # drop repeats (a set of choices rather than a sequence)
 
     def parse(self, raw: str) -> tuple[str, ...]:
         items = tuple(item for item in raw.split(",") if item)
+        if self.unique:
+            items = tuple(dict.fromkeys(items))
         if bad := [item for item in items if item not in self.options]:
             raise ValueError(f"unknown {', '.join(bad)}")
         if not self.min_items <= len(items) <= self.max_items:
