@@ -15,6 +15,7 @@ import pytest
 ROOT = Path(__file__).parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
+SERVER_LOG = ROOT / "artifacts" / "browser-test-server.log"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                   "--disable-background-networking", "--disable-component-update"]
 
@@ -37,10 +38,12 @@ def free_port() -> int:
 def app_url():
     port = free_port()
     env = os.environ | {"DLLAB_WORKERS": "2"}
+    SERVER_LOG.parent.mkdir(parents=True, exist_ok=True)
+    log = SERVER_LOG.open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -49,13 +52,13 @@ def app_url():
                 break
         except OSError:
             pass
-        assert server.poll() is None, server.stdout.read()
+        assert server.poll() is None, SERVER_LOG.read_text()
         assert time.monotonic() < deadline, "the app did not start"
         time.sleep(0.3)
     yield url
     server.terminate()
     server.wait(timeout=20)
-    server.stdout.close()
+    log.close()
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +76,16 @@ def page(app_url):
 def wait_for_app(page) -> None:
     page.wait_for_selector("[data-testid=stSidebarNav]", timeout=30_000)
     page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000)
+
+
+def wait_for_text(page, text: str, name: str, timeout_ms: int = 90_000) -> None:
+    """Wait for text on the page; on failure keep a screenshot and show the page and the server's log."""
+    try:
+        page.get_by_text(text, exact=False).first.wait_for(timeout=timeout_ms)
+    except Exception:
+        page.screenshot(path=SHOTS / f"failed-{name}.png", full_page=True)
+        raise AssertionError(f"{text!r} never appeared.\nPage:\n{page.inner_text('body')[-3000:]}\n"
+                             f"Server log:\n{SERVER_LOG.read_text()[-3000:]}") from None
 
 
 def assert_no_exception(page) -> None:
@@ -102,10 +115,10 @@ def test_every_page_in_the_navigation_opens_without_an_exception(page, app_url):
 def test_a_training_run_starts_and_finishes_in_the_browser(page, app_url):
     page.goto(f"{app_url}/activations?data=xor&depth=1&acts=tanh&width=8")
     wait_for_app(page)
-    page.get_by_text("Trained on", exact=False).wait_for(timeout=60_000)
+    wait_for_text(page, "Trained on", "network")
     assert_no_exception(page)
     page.get_by_role("button", name="Train both").click()
-    page.get_by_text("One hidden layer:", exact=False).wait_for(timeout=60_000)
+    wait_for_text(page, "One hidden layer:", "xor")
     assert_no_exception(page)
     assert "data=xor" in page.url  # the setup stays shareable
     page.set_viewport_size({"width": 1400, "height": 5600})
@@ -122,7 +135,7 @@ def test_a_lessons_try_it_link_opens_the_demo_with_its_preset(page, app_url):
     href = page.get_by_role("link", name=link.label).first.get_attribute("href")
     page.goto(href if href.startswith("http") else app_url + href)
     wait_for_app(page)
-    page.get_by_text("Trained on", exact=False).wait_for(timeout=60_000)
+    wait_for_text(page, "Trained on", "try-it")
     assert_no_exception(page)
     # The page writes its widgets' values back into the address: the preset must survive that.
     from ui.activation_params import PARAMS
