@@ -4,10 +4,17 @@ import os
 from dataclasses import dataclass, fields
 
 
+def _usable_cores() -> int:
+    """Cores this process may use (container limits included where the OS tells), at least 1."""
+    if hasattr(os, "sched_getaffinity"):  # Linux
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class RunnerSettings:
     backend: str = "process"  # DLLAB_BACKEND: which JobRunner serves the jobs
-    workers: int = len(os.sched_getaffinity(0))  # DLLAB_WORKERS: worker processes (default: usable cores)
+    workers: int = _usable_cores()  # DLLAB_WORKERS: worker processes
     torch_threads: int = 1  # DLLAB_TORCH_THREADS: torch threads in each worker
     max_queued: int = 16  # DLLAB_MAX_QUEUED: jobs waiting for a worker before "server busy"
     job_timeout_s: float = 60.0  # DLLAB_JOB_TIMEOUT_S: wall-clock limit of one running job
