@@ -150,6 +150,7 @@ class ProcessPoolRunner(JobRunner):
             job = Job(job_id, DONE, result=cached, cached=True, settled=True)
             with self._lock:
                 self._records[job_id] = _Record(job, owner, key)
+                self._prune()
             return job_id
         previous = self._live_by_owner.get(owner)
         if previous is not None:

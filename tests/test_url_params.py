@@ -41,3 +41,9 @@ def test_query_strings_round_trip():
 
     values, notes = read(spec, dict(parse_qsl(query)))
     assert values == {"c": "b", "l": ("a", "b"), "n": 3} and notes == []
+
+
+def test_batch_sizes_snap_to_the_sliders_values_and_lessons_must_use_them():
+    assert read(PARAMS, {"batch": "42"})[0]["batch"] == 32
+    assert read(PARAMS, {"batch": "0"})[0]["batch"] == 0
+    assert validate(PARAMS, {"batch": 42}) != [] and validate(PARAMS, {"batch": 32}) == []

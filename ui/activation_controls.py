@@ -7,11 +7,11 @@ from engine.activations import ACTIVATIONS
 from engine.datasets import DATASETS
 from engine.trainer import OPTIMIZERS, TrainSettings
 from ui import url_params
-from ui.activation_params import LEARNING_RATES, PARAMS
+from ui.activation_params import BATCH_SIZES, LEARNING_RATES, PARAMS
 
 PREFIX = "act_"  # session keys of this page
 MAX_DEPTH = int(PARAMS["depth"].high)
-BATCH_SIZES = (0, 8, 16, 32, 64, 128, 256, 512)
+SAVED = PREFIX + "saved"  # widget values kept for the session; Streamlit drops widget state on other pages
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adam": "Adam"}
 
 
@@ -21,9 +21,6 @@ def _key(name: str) -> str:
 
 def _label(name: str) -> str:
     return ACTIVATIONS[name].label
-
-
-SAVED = PREFIX + "saved"  # widget values kept for the session; Streamlit drops widget state on other pages
 
 
 def init_state() -> list[str]:
@@ -38,9 +35,6 @@ def init_state() -> list[str]:
     acts = values.pop("acts") or ("relu",)
     for layer in range(1, MAX_DEPTH + 1):
         values[f"layer_{layer}"] = acts[min(layer, len(acts)) - 1]
-    if (asked := values["batch"]) not in BATCH_SIZES:
-        values["batch"] = min(BATCH_SIZES, key=lambda b: abs(b - asked))
-        notes.append(f"Batch size {asked} from the link is not on the slider; using {values['batch']}.")
     missing = {name: value for name, value in values.items() if _key(name) not in st.session_state}
     for name, value in missing.items():
         st.session_state[_key(name)] = list(value) if isinstance(value, tuple) else value

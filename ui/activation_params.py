@@ -7,6 +7,7 @@ from ui.url_params import Choice, ChoiceList, Number, Text
 
 PAGE = "activations"  # url path of the page
 HIDDEN_ACTIVATIONS = ACTIVATION_NAMES
+BATCH_SIZES = (0, 8, 16, 32, 64, 128, 256, 512)  # 0 is full batch
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
 
 PARAMS = {
@@ -28,7 +29,7 @@ PARAMS = {
     "opt": Choice("adam", tuple(OPTIMIZERS)),
     "lr": Number(0.01, 0.0001, 100.0, allowed=LEARNING_RATES),
     "steps": Number(300, 10, 3000, integer=True),
-    "batch": Number(0, 0, 512, integer=True),  # 0 is full batch
+    "batch": Number(0, 0, 512, integer=True, allowed=BATCH_SIZES),
     "seed": Number(0, 0, 9999, integer=True),
     # XOR side by side
     "xact": Choice("tanh", HIDDEN_ACTIVATIONS),
