@@ -15,8 +15,10 @@ lesson_pages = [
     for lesson in load_all()
 ]
 pages = {
-    "Start": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)],
-    "Foundations": [st.Page("pages/activations.py", title="Activation functions", icon=":material/show_chart:")],
+    "Start": [st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True)],
+    "Foundations": [
+        st.Page("app_pages/activations.py", title="Activation functions", icon=":material/show_chart:"),
+    ],
     "Lessons": lesson_pages,
 }
 st.navigation(pages).run()

@@ -117,6 +117,8 @@ def test_a_training_run_starts_and_finishes_in_the_browser(page, app_url):
     wait_for_app(page)
     wait_for_text(page, "Trained on", "network")
     assert_no_exception(page)
+    # A deep link goes through the app's navigation, not Streamlit's own folder routing.
+    assert "Lessons" in page.locator("[data-testid=stSidebarNav]").inner_text()
     page.get_by_role("button", name="Train both").click()
     wait_for_text(page, "One hidden layer:", "xor")
     assert_no_exception(page)

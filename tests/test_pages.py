@@ -53,14 +53,14 @@ def test_home_page_renders_and_links_to_every_lesson():
 
 
 def test_activation_page_trains_the_default_network_and_shows_its_results():
-    at = settle(open_page("pages/activations.py"), trained)
+    at = settle(open_page("app_pages/activations.py"), trained)
     assert any(m.label == "Test accuracy" for m in at.metric)
     assert any("import torch" in c.value for c in at.code)
     assert any("cpu" in c.value for c in at.caption)  # the device that trained it
 
 
 def test_choosing_functions_changes_the_cards():
-    at = open_page("pages/activations.py")
+    at = open_page("app_pages/activations.py")
     before = len(charts(at))
     at.multiselect(key="act_fns").set_value(["relu"]).run()
     no_exception(at)
@@ -69,7 +69,7 @@ def test_choosing_functions_changes_the_cards():
 
 
 def test_a_bad_softmax_vector_gets_a_message_not_an_error():
-    at = open_page("pages/activations.py")
+    at = open_page("app_pages/activations.py")
     at.text_input(key="act_logits").set_value("1, two, 3").run()
     no_exception(at)
     assert any("“two” is not a number" in w.value for w in at.warning)
@@ -84,7 +84,7 @@ def boundary_points(at: AppTest) -> list:
 
 
 def test_training_with_another_dataset_changes_the_result():
-    at = settle(open_page("pages/activations.py"), trained)
+    at = settle(open_page("app_pages/activations.py"), trained)
     before = boundary_points(at)
     at.selectbox(key="act_data").set_value("xor").run()
     assert any("settings changed" in i.value for i in at.info)
@@ -94,7 +94,7 @@ def test_training_with_another_dataset_changes_the_result():
 
 
 def test_a_preset_link_sets_the_widgets_and_reports_ignored_values():
-    at = open_page("pages/activations.py", {"data": "xor", "depth": "1", "acts": "tanh", "width": "oops"})
+    at = open_page("app_pages/activations.py", {"data": "xor", "depth": "1", "acts": "tanh", "width": "oops"})
     no_exception(at)
     assert at.selectbox(key="act_data").value == "xor"
     assert at.slider(key="act_depth").value == 1
@@ -103,7 +103,7 @@ def test_a_preset_link_sets_the_widgets_and_reports_ignored_values():
 
 
 def test_a_diverging_run_says_so_and_plots_no_nan():
-    at = open_page("pages/activations.py", {"opt": "sgd", "lr": "100"})
+    at = open_page("app_pages/activations.py", {"opt": "sgd", "lr": "100"})
     at = settle(at, trained)
     assert any("Diverged at step" in e.value for e in at.error)
 
@@ -125,10 +125,10 @@ def test_every_lesson_page_renders_each_question_and_quiz_item(lesson):
 
 
 def test_settings_survive_a_visit_to_another_page_and_hidden_layers_keep_their_choice():
-    at = open_page("pages/activations.py", {"depth": "3", "acts": "relu,tanh,elu"})
+    at = open_page("app_pages/activations.py", {"depth": "3", "acts": "relu,tanh,elu"})
     at.slider(key="act_depth").set_value(1).run()
-    at.switch_page("pages/home.py").run()
-    at.switch_page("pages/activations.py").run()
+    at.switch_page("app_pages/home.py").run()
+    at.switch_page("app_pages/activations.py").run()
     no_exception(at)
     assert at.slider(key="act_depth").value == 1
     at.slider(key="act_depth").set_value(3).run()
@@ -136,13 +136,13 @@ def test_settings_survive_a_visit_to_another_page_and_hidden_layers_keep_their_c
 
 
 def test_a_link_that_repeats_a_function_shows_it_once():
-    at = open_page("pages/activations.py", {"fns": "relu,relu"})
+    at = open_page("app_pages/activations.py", {"fns": "relu,relu"})
     no_exception(at)
     assert at.multiselect(key="act_fns").value == ["relu"]
 
 
 def test_huge_logits_give_finite_probabilities():
-    at = open_page("pages/activations.py", {"logits": "1e38, 0", "temp": "0.05"})
+    at = open_page("app_pages/activations.py", {"logits": "1e38, 0", "temp": "0.05"})
     no_exception(at)
     chart = next(c for c in charts(at) if c.proto.id.endswith("act_softmax"))
     bars = json.loads(chart.proto.spec)["data"][0]["text"]

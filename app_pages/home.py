@@ -12,7 +12,7 @@ st.write(
 )
 
 st.subheader("Where to start")
-st.page_link("pages/activations.py", label="Activation functions: why networks need non-linearity",
+st.page_link("app_pages/activations.py", label="Activation functions: why networks need non-linearity",
              icon=":material/show_chart:")
 st.write("Then read the lessons, and follow their **Try it** links into the demos:")
 for lesson in load_all():
