@@ -3,13 +3,13 @@
 import numpy as np
 import plotly.graph_objects as go
 
-from charts.style import COLORS, layout
+from charts.style import COLORS, figure, layout
 from engine.activations import SATURATION_GRAD, Curve
 
 
 def curve_figure(curve: Curve, label: str) -> go.Figure:
     """f(x) and f'(x) on one chart, saturated stretches shaded."""
-    fig = go.Figure()
+    fig = figure()
     for low, high in curve.saturated:
         fig.add_vrect(x0=low, x1=high, fillcolor="#f2c14e", opacity=0.18, line_width=0, layer="below")
     fig.add_trace(go.Scatter(x=curve.x, y=curve.y, name=f"{label}  f(x)", line=dict(color=COLORS[0], width=3)))
@@ -30,7 +30,7 @@ def _y_range(curve: Curve) -> tuple[float, float]:
 
 def softmax_figure(labels: list[str], probs: np.ndarray, temperature: float) -> go.Figure:
     """The probabilities softmax gives each entry of the vector."""
-    fig = go.Figure(go.Bar(x=labels, y=probs, text=[f"{p:.3f}" for p in probs], textposition="outside",
+    fig = figure(go.Bar(x=labels, y=probs, text=[f"{p:.3f}" for p in probs], textposition="outside",
                            marker_color=COLORS[0]))
     return layout(fig, f"softmax(z / T), T = {temperature:g}", height=300, yaxis_range=[0, 1.15],
                   yaxis_title="probability", xaxis_title="entry (logit)")

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from engine.datasets import DATASETS, Split, make_split
 from engine.device import describe, pick_device
 from engine.models import MLP, init_uniform
-from engine.trainer import Report, TrainSettings, train
+from engine.trainer import Hooks, Report, TrainSettings, optimizer_code, train
 
 GRID = 80  # decision-boundary grid points per axis
 HIST_BINS = 40
@@ -94,13 +94,17 @@ def _gradient_norms(net: MLP) -> list[float]:
             for layer in net.linear_layers()[:-1]]
 
 
-def run(config: MLPDemoConfig, on_report: Report | None = None, should_stop=None) -> MLPDemoResult:
+def run(config: MLPDemoConfig, on_report: Report | None = None, should_stop=None, deadline=None) -> MLPDemoResult:
     """Train the demo network and gather everything the page plots."""
+    return _run(config, Hooks(on_report, should_stop, deadline))
+
+
+def _run(config: MLPDemoConfig, hooks: Hooks) -> MLPDemoResult:
     device = pick_device(config.device or None)
     generator = torch.Generator().manual_seed(config.seed)
     data, net = build(config, generator, device)
 
-    def measure(step: int, loss: Tensor) -> dict:
+    def measure(step: int, loss: float) -> dict:
         train_loss, train_acc = _evaluate(net, data.X_train, data.y_train)
         test_loss, test_acc = _evaluate(net, data.X_test, data.y_test)
         row = {"train_loss": train_loss, "test_loss": test_loss, "train_acc": train_acc, "test_acc": test_acc}
@@ -111,7 +115,7 @@ def run(config: MLPDemoConfig, on_report: Report | None = None, should_stop=None
         return row
 
     outcome = train(net, data.X_train, data.y_train, nn.functional.cross_entropy, config.train,
-                    generator, measure, on_report, should_stop)
+                    generator, measure, hooks)
     return MLPDemoResult(
         config, outcome.status, outcome.message, describe(device), outcome.seconds, outcome.steps_done,
         outcome.history, _boundary(net, data), _layer_stats(net, data.X_train),
@@ -161,9 +165,8 @@ class XorConfig:
     device: str = ""
 
     def demo(self, activations: tuple[str, ...]) -> MLPDemoConfig:
-        # Two runs share one job's wall-clock limit, so each gets a smaller budget.
         return MLPDemoConfig(dataset="xor", noise=self.noise, points=400, activations=activations,
-                             width=self.width, train=TrainSettings(steps=self.steps, lr=self.lr, time_budget_s=20),
+                             width=self.width, train=TrainSettings(steps=self.steps, lr=self.lr),
                              seed=self.seed, device=self.device)
 
 
@@ -177,44 +180,35 @@ class XorResult:
         return self.perceptron.cacheable and self.mlp is not None and self.mlp.cacheable
 
 
-def run_xor(config: XorConfig, on_report: Report | None = None, should_stop=None) -> XorResult:
-    """Train both XOR models; progress reports cover the perceptron's steps, then the MLP's."""
-    def report_as(offset: int):
-        if on_report is None:
-            return None
-        return lambda step, metrics: on_report(offset + step, metrics | {"step": offset + step})
+def run_xor(config: XorConfig, on_report: Report | None = None, should_stop=None, deadline=None) -> XorResult:
+    """Train both XOR models within one deadline; progress covers the perceptron's steps, then the MLP's."""
+    def hooks_from(offset: int) -> Hooks:
+        report = None
+        if on_report is not None:
+            report = lambda step, metrics: on_report(offset + step, metrics | {"step": offset + step})
+        return Hooks(report, should_stop, deadline)
 
-    perceptron = run(config.demo(()), report_as(0), should_stop)
-    if should_stop is not None and should_stop():
+    perceptron = _run(config.demo(()), hooks_from(0))
+    if perceptron.status in ("cancelled", "out of time"):
         return XorResult(perceptron, None)
-    mlp = run(config.demo((config.hidden_activation,)), report_as(config.steps), should_stop)
-    return XorResult(perceptron, mlp)
+    return XorResult(perceptron, _run(config.demo((config.hidden_activation,)), hooks_from(config.steps)))
 
 
 def code_for(config: MLPDemoConfig) -> str:
     """A standalone PyTorch script that trains exactly what `run(config)` trains."""
     from engine.activations import ACTIVATIONS
-    from engine.trainer import OPTIMIZER_CODE
 
     t = config.train
     layers, fan_in = [], 2
     for name in config.activations:
-        if name == "maxout":
-            layers.append(f"nn.Linear({fan_in}, {config.width * config.maxout_k}), Maxout({config.maxout_k}),")
-        else:
-            module = ACTIVATIONS[name].torch_code.format(slope=config.slope)
-            layers.append(f"nn.Linear({fan_in}, {config.width}), {module},")
+        act = ACTIVATIONS[name]
+        module = act.torch_code.format(slope=config.slope, k=config.maxout_k)
+        layers.append(f"nn.Linear({fan_in}, {act.units(config.width, config.maxout_k)}), {module},")
         fan_in = config.width
     classes = DATASETS[config.dataset].fixed_classes or config.classes
     layers.append(f"nn.Linear({fan_in}, {classes}),")
-    helpers = ""
-    if "step" in config.activations:
-        helpers += ('\n\nclass Step(nn.Module):\n    def forward(self, x):\n'
-                    '        return (x > 0).float() + 0 * x  # derivative 0 everywhere\n')
-    if "maxout" in config.activations:
-        helpers += ('\n\nclass Maxout(nn.Module):\n    def __init__(self, k):\n        super().__init__()\n'
-                    '        self.k = k\n\n    def forward(self, x):  # (batch, width * k) -> (batch, width)\n'
-                    '        return x.unflatten(-1, (-1, self.k)).max(dim=-1).values\n')
+    helpers = "".join("\n\n" + ACTIVATIONS[name].helper_code for name in dict.fromkeys(config.activations)
+                      if ACTIVATIONS[name].helper_code)
     if t.batch_size <= 0:
         batch_lines = "    X, y = data.X_train, data.y_train  # full batch\n"
     else:
@@ -246,7 +240,7 @@ with torch.no_grad():  # PyTorch's default init, drawn from our generator
             nn.init.uniform_(layer.weight, -bound, bound, generator=g)
             nn.init.uniform_(layer.bias, -bound, bound, generator=g)
 net = net.to(device)
-optimizer = {OPTIMIZER_CODE[t.optimizer].format(lr=t.lr)}
+optimizer = {optimizer_code(t.optimizer, t.lr, t.hyper)}
 loss_fn = nn.CrossEntropyLoss()
 
 batches = []

@@ -22,8 +22,19 @@ class Activation:
     output_range: str
     zero_centred: str
     fn: Callable[[Tensor, float], Tensor] | None  # (x, parameter) -> f(x); None for maxout
-    torch_code: str  # the same function as a torch.nn module, for "show the code"
+    torch_code: str  # the same function as a torch.nn module, for "show the code"; {slope} and {k} filled in
     note: str
+    can_die: bool = False  # a unit can output exactly 0 for every input, so dead units are worth tracking
+    uses: str = ""  # the setting it takes, shared by the explorer and the network: "slope" or "k" (pieces)
+    helper_code: str = ""  # the nn.Module a standalone script must define to use it
+    plot_note: str = ""  # said under its chart in the explorer
+
+    def units(self, width: int, k: int) -> int:
+        """Outputs of the Linear layer feeding `width` of these units (maxout takes k pieces per unit)."""
+        return width * k if self.uses == "k" else width
+
+    def module(self, name: str, slope: float, k: int) -> nn.Module:
+        return Maxout(k) if self.fn is None else ActivationLayer(name, slope)
 
 
 def sigmoid(x: Tensor, _: float = 0.0) -> Tensor:
@@ -87,11 +98,13 @@ ACTIVATIONS: dict[str, Activation] = {
         "ReLU", r"\mathrm{ReLU}(x) = \max(0, x)", "[0, ∞)",
         "No: outputs are never negative", relu, "nn.ReLU()",
         "Cheap, no saturation for x > 0; a unit stuck at x < 0 gets no gradient (dying ReLU).",
+        can_die=True,
     ),
     "leaky_relu": Activation(
         "Leaky ReLU", r"\mathrm{LeakyReLU}(x) = \max(\alpha x, x),\ 0 < \alpha < 1", "(-∞, ∞)",
         "Nearly: small negative outputs", leaky_relu, "nn.LeakyReLU({slope})",
         "Like ReLU, but a slope α for x < 0 keeps a gradient flowing, so units cannot die.",
+        uses="slope",
     ),
     "elu": Activation(
         "ELU", r"\mathrm{ELU}(x) = \begin{cases} x & x > 0 \\ e^{x} - 1 & x \le 0 \end{cases}",
@@ -123,6 +136,9 @@ ACTIVATIONS: dict[str, Activation] = {
         "No", step, "Step()",
         "The original perceptron's unit. Its derivative is 0 everywhere, so gradient descent "
         "cannot train layers below it.",
+        can_die=True,
+        helper_code=("class Step(nn.Module):\n    def forward(self, x):\n"
+                     "        return (x > 0).float() + 0 * x  # derivative 0 everywhere\n"),
     ),
     "maxout": Activation(
         "Maxout", r"\mathrm{maxout}(x) = \max_{i=1..k}\left(w_i^\top x + b_i\right)",
@@ -130,6 +146,11 @@ ACTIVATIONS: dict[str, Activation] = {
         "Maxout({k})",
         "Takes the largest of k learned linear pieces: any convex piecewise-linear shape. "
         "ReLU is maxout of (0, x). Costs k times the weights.",
+        uses="k",
+        helper_code=("class Maxout(nn.Module):\n    def __init__(self, k):\n        super().__init__()\n"
+                     "        self.k = k\n\n    def forward(self, x):  # (batch, width * k) -> (batch, width)\n"
+                     "        return x.unflatten(-1, (-1, self.k)).max(dim=-1).values\n"),
+        plot_note=" Pieces shown: tangents to x²/2; in a network they are learned.",
     ),
 }
 ACTIVATION_NAMES = tuple(ACTIVATIONS)
@@ -143,7 +164,7 @@ def maxout_pieces(k: int) -> tuple[Tensor, Tensor]:
 
 def apply(name: str, x: Tensor, slope: float = 0.01, maxout_k: int = 2) -> Tensor:
     """f(x) for a scalar-input activation; maxout uses the example pieces above."""
-    if name == "maxout":
+    if ACTIVATIONS[name].fn is None:  # maxout: its pieces are learned, so plot example ones
         weights, biases = maxout_pieces(maxout_k)
         pieces = x.unsqueeze(-1) * weights.to(x) + biases.to(x)  # (..., k)
         return pieces.max(dim=-1).values

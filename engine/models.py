@@ -5,7 +5,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from engine.activations import ActivationLayer, Maxout
+from engine.activations import ACTIVATIONS
 
 
 class MLP(nn.Module):
@@ -20,11 +20,8 @@ class MLP(nn.Module):
         self.activations = activations
         layers, fan_in = [], in_features
         for name in activations:
-            pieces = maxout_k if name == "maxout" else 1
-            layers.append(nn.Sequential(
-                nn.Linear(fan_in, width * pieces),
-                Maxout(maxout_k) if name == "maxout" else ActivationLayer(name, slope),
-            ))
+            act = ACTIVATIONS[name]
+            layers.append(nn.Sequential(nn.Linear(fan_in, act.units(width, maxout_k)), act.module(name, slope, maxout_k)))
             fan_in = width
         self.hidden = nn.ModuleList(layers)
         self.out = nn.Linear(fan_in, num_classes)

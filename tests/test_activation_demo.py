@@ -76,7 +76,7 @@ def test_a_diverging_maxout_net_ends_as_diverged_with_finite_histograms():
     config = MLPDemoConfig(activations=("maxout",) * 3, width=32, seed=1,
                            train=TrainSettings(steps=100, optimizer="sgd", lr=3.0))
     result = run(config)
-    assert result.status in ("diverged", "finished")
+    assert result.status == "diverged"
     for layer in result.layers:
         assert np.isfinite(layer.bin_edges).all()
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.activations import ACTIVATIONS, SATURATION_GRAD, Maxout, apply, curve, intervals, naive_softmax, softmax
+from engine.activations import ACTIVATIONS, Maxout, apply, curve, intervals, naive_softmax, softmax
 
 X = torch.linspace(-8, 8, 1601, dtype=torch.float64)
 SLOPE = 0.1
@@ -63,7 +63,6 @@ def test_saturation_regions_are_where_the_slope_is_tiny():
     assert left_high == pytest.approx(-2.887, abs=0.03) and right_low == pytest.approx(2.887, abs=0.03)
     assert curve("relu", -6, 6).saturated == [(-6.0, pytest.approx(0.0, abs=0.02))]
     assert curve("leaky_relu", slope=0.2).saturated == []
-    assert SATURATION_GRAD == 0.05
 
 
 def test_intervals_finds_runs():

@@ -1,16 +1,11 @@
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from charts.activations import curve_figure, softmax_figure
-from charts.training import (
-    accuracy_figure,
-    boundary_figure,
-    dead_units_figure,
-    gradient_figure,
-    histogram_figure,
-    loss_figure,
-)
+from charts.mlp import boundary_figure, dead_units_figure, gradient_figure, histogram_figure
+from charts.training import accuracy_figure, loss_figure
 from engine.activation_demo import MLPDemoConfig, run
 from engine.activations import curve
 from engine.trainer import TrainSettings
@@ -51,3 +46,13 @@ def test_accuracy_and_softmax_charts():
     assert len(accuracy_figure(history).data) == 2
     fig = softmax_figure(["a", "b"], np.array([0.7, 0.3]), 2.0)
     assert list(fig.data[0].y) == [0.7, 0.3] and "T = 2" in fig.layout.title.text
+
+
+def test_every_figure_passes_plotlys_full_validation(result):
+    """Figures skip layout validation when built, for speed; here each one is checked in full."""
+    figures = [curve_figure(curve("maxout", maxout_k=3), "Maxout"), softmax_figure(["a"], np.array([1.0]), 1.0),
+               loss_figure(result.history), accuracy_figure(result.history), boundary_figure(result),
+               histogram_figure(result), gradient_figure(result.history), dead_units_figure(result.history)]
+    for fig in figures:
+        checked = go.Figure(fig.to_dict())  # raises on any invalid property
+        assert checked.layout.template.layout.plot_bgcolor == "white"

@@ -4,7 +4,7 @@ from torch import nn
 
 from engine.activation_demo import MLPDemoConfig, XorConfig, run, run_xor
 from engine.models import MLP, init_uniform
-from engine.trainer import OPTIMIZERS, TrainSettings, batches, train
+from engine.trainer import OPTIMIZERS, Hooks, TrainSettings, batches, loop, make_optimizer, optimizer_code, train
 
 TINY = TrainSettings(steps=20, report_every=5)
 
@@ -54,7 +54,7 @@ def _setup(steps=50, **kw):
 def test_reports_arrive_at_step_one_every_k_steps_and_at_the_end():
     net, X, y, g, settings = _setup(steps=25, report_every=10)
     seen = []
-    outcome = train(net, X, y, nn.functional.cross_entropy, settings, g, on_report=lambda s, m: seen.append(s))
+    outcome = train(net, X, y, nn.functional.cross_entropy, settings, g, hooks=Hooks(lambda s, m: seen.append(s)))
     assert seen == [1, 10, 20, 25]
     assert list(outcome.history["step"]) == seen
     assert outcome.status == "finished" and outcome.steps_done == 25
@@ -64,18 +64,29 @@ def test_should_stop_cancels_between_steps():
     net, X, y, g, settings = _setup(steps=1000)
     calls = []
     stop_after_five = lambda: calls.append(1) or len(calls) > 5
-    outcome = train(net, X, y, nn.functional.cross_entropy, settings, g, should_stop=stop_after_five)
+    outcome = train(net, X, y, nn.functional.cross_entropy, settings, g, hooks=Hooks(should_stop=stop_after_five))
     assert outcome.status == "cancelled" and outcome.steps_done == 5
     assert outcome.message == "Stopped at step 5 of 1000."
 
 
-def test_the_time_budget_stops_a_long_run_and_keeps_its_history():
+def test_the_jobs_deadline_stops_a_long_run_and_keeps_its_history():
+    import time
+
     net, X, y, g, _ = _setup()
-    settings = TrainSettings(steps=10**7, time_budget_s=0.2, report_every=10**6)
-    outcome = train(net, X, y, nn.functional.cross_entropy, settings, g)
-    assert outcome.status == "out of time"
-    assert 0.2 <= outcome.seconds < 1.0
+    settings = TrainSettings(steps=10**7, report_every=10**6)
+    outcome = train(net, X, y, nn.functional.cross_entropy, settings, g, hooks=Hooks(deadline=time.monotonic() + 0.2))
+    assert outcome.status == "out of time" and "time limit" in outcome.message
+    assert 0.2 <= outcome.seconds < 5.0
     assert list(outcome.history["step"]) == [1, outcome.steps_done]  # the last step reached is recorded
+
+
+def test_two_models_in_one_job_share_its_deadline():
+    import time
+
+    from engine.activation_demo import XorConfig, run_xor
+
+    result = run_xor(XorConfig(steps=10**6), deadline=time.monotonic() + 0.3)
+    assert result.perceptron.status == "out of time" and result.mlp is None
 
 
 def test_minibatches_cover_every_point_once_per_epoch():
@@ -89,7 +100,7 @@ def test_minibatches_cover_every_point_once_per_epoch():
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_every_optimizer_in_the_table_lowers_the_loss(name):
-    lr = 0.01 if name == "adam" else 0.1
+    lr = 0.01 if name in ("adam", "adamw", "rmsprop") else 0.1
     result = run(MLPDemoConfig(dataset="moons", train=TrainSettings(steps=100, optimizer=name, lr=lr)))
     assert result.history["train_loss"].iloc[-1] < result.history["train_loss"].iloc[0]
 
@@ -104,3 +115,74 @@ def test_the_engine_matches_a_hand_written_torch_optim_step():
     train(net, X, y, nn.functional.cross_entropy, settings, g)
     for p, q in zip(net.parameters(), reference.parameters()):
         torch.testing.assert_close(p, q)
+
+
+def _reference_run(net, X, y, optimizer, steps, batch_size, g):
+    """A hand-written PyTorch loop: the reference the engine must match step for step."""
+    losses, order = [], []
+    for _ in range(steps):
+        if batch_size:
+            if not order:
+                order = list(torch.randperm(len(X), generator=g).split(batch_size))
+            idx = order.pop(0)
+            xb, yb = X[idx], y[idx]
+        else:
+            xb, yb = X, y
+        loss = nn.functional.cross_entropy(net(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+@pytest.mark.parametrize("optimizer, lr, batch_size", [
+    ("adam", 0.01, 0), ("momentum", 0.1, 0), ("nesterov", 0.1, 16), ("adamw", 0.01, 16), ("rmsprop", 0.01, 0),
+    ("adagrad", 0.1, 16), ("sgd", 0.5, 16),
+])
+def test_the_engine_matches_a_hand_written_loop_over_many_steps(optimizer, lr, batch_size):
+    net, X, y, g, settings = _setup(steps=30, optimizer=optimizer, lr=lr, batch_size=batch_size, report_every=1)
+    reference = MLP(2, 8, ("relu",), 2)
+    reference.load_state_dict(net.state_dict())
+    ref_generator = torch.Generator().manual_seed(123)
+    outcome = train(net, X, y, nn.functional.cross_entropy, settings, torch.Generator().manual_seed(123))
+    ref_optimizer = OPTIMIZERS[optimizer].make(reference.parameters(), lr=lr, **dict(OPTIMIZERS[optimizer].hyper))
+    expected = _reference_run(reference, X, y, ref_optimizer, 30, batch_size, ref_generator)
+    assert outcome.history["batch_loss"].tolist() == pytest.approx(expected, rel=1e-6)
+    for p, q in zip(net.parameters(), reference.parameters()):
+        torch.testing.assert_close(p, q)
+
+
+def test_hyperparameters_override_the_optimizers_defaults_and_unknown_ones_are_refused():
+    params = [torch.zeros(1, requires_grad=True)]
+    assert make_optimizer("momentum", params, 0.1, (("momentum", 0.5),)).defaults["momentum"] == 0.5
+    assert make_optimizer("nesterov", params, 0.1).defaults["nesterov"] is True
+    assert make_optimizer("adamw", params, 0.1).defaults["weight_decay"] == 0.01
+    with pytest.raises(ValueError, match="no hyperparameter betas"):
+        make_optimizer("sgd", params, 0.1, (("betas", (0.9, 0.9)),))
+
+
+def test_the_optimizer_code_names_only_what_differs_from_torchs_defaults():
+    assert optimizer_code("sgd", 0.1) == "torch.optim.SGD(net.parameters(), lr=0.1)"
+    assert optimizer_code("momentum", 0.1) == "torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)"
+    assert optimizer_code("adam", 0.001) == "torch.optim.Adam(net.parameters(), lr=0.001)"
+
+
+def test_the_loop_drives_any_step_closure_and_stops_at_the_first_non_finite_loss():
+    """Gradient descent on f(w) = w², written as a closure, then a step that blows up."""
+    w = torch.tensor(3.0, requires_grad=True)
+    optimizer = torch.optim.SGD([w], lr=0.25)
+
+    def step(_):
+        loss = w ** 2
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    outcome = loop(step, steps=4, report_every=1)
+    assert outcome.history["batch_loss"].tolist() == [9.0, 2.25, 0.5625, 0.140625]  # w halves each step
+    exploding = loop(lambda i: float(torch.tensor(1e30, dtype=torch.float32) ** i), steps=10, report_every=1)
+    assert exploding.status == "diverged" and exploding.steps_done == 1  # 1e60 overflows float32 to inf
+    assert exploding.message.startswith("Diverged at step 2")
+    assert exploding.history["step"].tolist() == [1]
