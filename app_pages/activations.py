@@ -1,52 +1,80 @@
 import streamlit as st
 
 from charts.training import loss_figure
-from engine.activation_demo import run, run_xor
-from ui import activation_controls as controls
-from ui import job_view
-from ui.activation_views import function_cards, network_result, softmax_panel, xor_result
+from ui import activation_views as views
+from ui.job_panel import panel, start_workers
 from ui.lesson_view import lesson_links
+from ui.page_state import PageState
+from ui.topics import BY_SLUG
+
+TOPIC = BY_SLUG["activations"]
+NETWORK, XOR = TOPIC.tasks
+state = PageState("act_", TOPIC.params)
 
 st.title("Activation functions")
 st.write(
     "An activation decides what a neuron passes on. Compare the functions and their slopes, "
     "then train a real PyTorch network and watch what each choice does to learning."
 )
-for note in controls.init_state():
+for note in state.start():
     st.warning(note)
+start_workers()
+
+
+@st.fragment
+def explorer() -> None:
+    names = state.widget("fns")
+    cols = st.columns(3)
+    x_range, slope, k = (state.widget(name, col) for name, col in zip(("xrange", "slope", "k"), cols, strict=True))
+    views.function_cards(names, x_range, slope, k)
+    state.sync()
+
+
+@st.fragment
+def softmax() -> None:
+    cols = st.columns([3, 2])
+    views.softmax_panel(state.widget("logits", cols[0]), state.widget("temp", cols[1]))
+    state.sync()
+
+
+@st.fragment(key="act_net")
+def network() -> None:
+    views.network_controls(state)
+    state.sync()
+    config = NETWORK.from_values(state.values())
+    panel("act_net", NETWORK.fn, config, steps=config.train.steps, autostart=True,
+          live_chart=lambda rows: loss_figure(rows, "Loss so far"), show_result=views.network_result)
+
+
+@st.fragment(key="act_xor")
+def xor() -> None:
+    cols = st.columns(2)
+    state.widget("xact", cols[0])
+    state.widget("xwidth", cols[1])
+    state.sync()
+    config = XOR.from_values(state.values())
+    panel("act_xor", XOR.fn, config, steps=2 * config.steps, label="Train both",
+          live_chart=lambda rows: loss_figure(rows, "Loss so far (perceptron, then MLP)"),
+          show_result=views.xor_result)
+
 
 st.header("The functions and their derivatives")
 st.caption("f(x) is drawn solid and f′(x), computed by autograd, dashed. Shaded: |f′(x)| < 0.05, "
            "where almost no gradient gets through.")
-function_cards(*controls.explorer_ui())
+explorer()
 
 st.header("Softmax")
 st.write("Softmax turns a vector of scores into probabilities: softmax(z)ᵢ = e^(zᵢ/T) / Σⱼ e^(zⱼ/T).")
-softmax_panel(*controls.softmax_ui())
+softmax()
 
 st.header("Train a network")
 st.write("A multilayer perceptron with its own activation in every hidden layer, trained live.")
-config = controls.network_ui()
-if st.button("Train", type="primary", icon=":material/play_arrow:") or job_view.current("act_net") is None:
-    job_view.submit("act_net", run, config)
-if job_view.submitted_config("act_net") not in (None, config):
-    st.info("The settings changed since the last run: press **Train** to see them in action.")
-job = job_view.show("act_net", lambda submitted: submitted.train.steps, lambda rows: st.plotly_chart(
-    loss_figure(rows, "Loss so far"), key="act_live_loss"))
-if job is not None and job.result is not None:
-    network_result(job.result, job.cached)
+network()
 
 st.header("XOR, side by side")
 st.write("No straight line separates XOR's classes: the best single line gets three of the four clusters "
          "right (75%), and a perceptron trained by gradient descent usually ends near chance with its weights "
          "near zero. One hidden layer bends the boundary and solves it.")
-xor_config = controls.xor_ui()
-if st.button("Train both", icon=":material/play_arrow:"):
-    job_view.submit("act_xor", run_xor, xor_config)
-xor_job = job_view.show("act_xor", lambda submitted: 2 * submitted.steps, lambda rows: st.plotly_chart(
-    loss_figure(rows, "Loss so far (perceptron, then MLP)"), key="act_xor_live"))
-if xor_job is not None and xor_job.result is not None:
-    xor_result(xor_job.result)
+xor()
 
-lesson_links("activations")
-controls.sync_url()
+lesson_links(TOPIC.slug)

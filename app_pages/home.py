@@ -1,8 +1,9 @@
 import streamlit as st
 
 from lessons import load_all
-from ui.job_view import device_label
-from ui.lesson_view import lesson_url
+from ui.job_panel import device_label
+from ui.navigation import lesson_page, topic_page
+from ui.topics import TOPICS
 
 st.title("Deep Learning Interview Lab")
 st.write(
@@ -12,12 +13,13 @@ st.write(
 )
 
 st.subheader("Where to start")
-st.page_link("app_pages/activations.py", label="Activation functions: why networks need non-linearity",
-             icon=":material/show_chart:")
+for topic in TOPICS:
+    st.page_link(topic_page(topic), label=f"{topic.title}: {topic.blurb}", icon=topic.icon)
 st.write("Then read the lessons, and follow their **Try it** links into the demos:")
 for lesson in load_all():
-    st.markdown(f"- Section {lesson.section}: [{lesson.title}](/{lesson_url(lesson)}) "
-                f"({len(lesson.questions)} questions, {len(lesson.quiz)} quiz items)")
+    st.page_link(lesson_page(lesson), icon=":material/school:",
+                 label=f"Section {lesson.section}: {lesson.title} ({len(lesson.questions)} questions, "
+                       f"{len(lesson.quiz)} quiz items)")
 
 st.subheader("How it works")
 st.write(

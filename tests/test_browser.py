@@ -95,8 +95,9 @@ def assert_no_exception(page) -> None:
 
 def test_every_page_in_the_navigation_opens_without_an_exception(page, app_url):
     from lessons import load_all
+    from ui.topics import TOPICS
 
-    expected = 2 + len(load_all())  # home, the activation page and one page per lesson
+    expected = 1 + len(TOPICS) + len(load_all())  # home, one page per topic and one per lesson
     page.goto(app_url)
     wait_for_app(page)
     links = page.locator("[data-testid=stSidebarNav] a")
@@ -110,6 +111,8 @@ def test_every_page_in_the_navigation_opens_without_an_exception(page, app_url):
         assert_no_exception(page)
         name = urlparse(href).path.strip("/") or "home"
         page.screenshot(path=SHOTS / f"{name}.png")
+    for topic in TOPICS:
+        assert any(urlparse(href).path.strip("/") == topic.slug for href in hrefs), topic.slug
 
 
 def test_a_training_run_starts_and_finishes_in_the_browser(page, app_url):
@@ -127,23 +130,24 @@ def test_a_training_run_starts_and_finishes_in_the_browser(page, app_url):
     page.screenshot(path=SHOTS / "activations-trained.png")
 
 
-def test_a_lessons_try_it_link_opens_the_demo_with_its_preset(page, app_url):
+def test_a_lessons_try_it_link_opens_the_demo_with_its_preset_in_the_same_tab(page, app_url):
     from lessons import load_all
+    from ui.topics import BY_SLUG
 
     lesson = next(lesson for lesson in load_all() if any(q.try_it for q in lesson.questions))
     link = next(link for q in lesson.questions for link in q.try_it)
     page.goto(f"{app_url}/lesson-{lesson.id}")
     wait_for_app(page)
-    href = page.get_by_role("link", name=link.label).first.get_attribute("href")
-    page.goto(href if href.startswith("http") else app_url + href)
+    page.get_by_role("link", name=f"Try it: {link.label}").first.click()
+    page.wait_for_url(f"**/{link.page}?**")
     wait_for_app(page)
     wait_for_text(page, "Trained on", "try-it")
     assert_no_exception(page)
+    assert len(page.context.pages) == 1  # no new tab, so no new session and no second training run
     # The page writes its widgets' values back into the address: the preset must survive that.
-    from ui.activation_params import PARAMS
-
+    spec = BY_SLUG[link.page].params
     query = parse_qs(urlparse(page.url).query)
     for name, value in link.params.items():
         value = tuple(value) if isinstance(value, list) else value
-        if value != PARAMS[name].default:
-            assert query[name] == [PARAMS[name].format(value)], name
+        if value != spec[name].default:
+            assert query[name] == [spec[name].format(value)], name

@@ -1,8 +1,8 @@
 import pytest
 
 from lessons import LessonError, load_all, parse
-from ui.demos import DEMO_PARAMS
-from ui.url_params import validate
+from ui.params import validate
+from ui.topics import BY_SLUG, TOPICS
 
 LESSONS = load_all()
 
@@ -11,12 +11,20 @@ def test_lessons_load_and_cover_the_first_two_syllabus_sections():
     assert {"A", "B"} <= {lesson.section for lesson in LESSONS}
 
 
+def test_every_topics_syllabus_sections_have_a_lesson_that_links_to_its_page():
+    for topic in TOPICS:
+        for section in topic.syllabus:
+            lessons = [lesson for lesson in LESSONS if lesson.section == section]
+            assert lessons, f"{topic.slug}: no lesson for section {section}"
+            assert any(link.page == topic.slug for lesson in lessons for q in lesson.questions for link in q.try_it)
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
 def test_every_try_it_link_opens_a_real_page_with_valid_values(lesson):
     for question in lesson.questions:
         for link in question.try_it:
-            assert link.page in DEMO_PARAMS, f"{question.id}: no demo page {link.page!r}"
-            assert validate(DEMO_PARAMS[link.page], link.params) == [], question.id
+            assert link.page in BY_SLUG, f"{question.id}: no topic page {link.page!r}"
+            assert validate(BY_SLUG[link.page].params, link.params) == [], question.id
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)

@@ -43,13 +43,14 @@ def trained(at: AppTest) -> bool:
     return no_exception(at) and any("Trained on" in c.value for c in at.caption)
 
 
-def test_home_page_renders_and_links_to_every_lesson():
+def test_home_page_links_in_app_to_every_topic_and_lesson():
+    from ui.topics import TOPICS
+
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     no_exception(at)
     assert at.title[0].value == "Deep Learning Interview Lab"
-    text = " ".join(m.value for m in at.markdown)
-    for lesson in load_all():
-        assert lesson.title in text
+    targets = {link.proto.page for link in at.get("page_link")}  # page links switch pages without a reload
+    assert targets == {topic.slug for topic in TOPICS} | {f"lesson-{lesson.id}" for lesson in load_all()}
 
 
 def test_activation_page_trains_the_default_network_and_shows_its_results():
@@ -88,7 +89,7 @@ def test_training_with_another_dataset_changes_the_result():
     before = boundary_points(at)
     at.selectbox(key="act_data").set_value("xor").run()
     assert any("settings changed" in i.value for i in at.info)
-    next(b for b in at.button if b.label == "Train").click().run()
+    at.button(key="act_net_train").click().run()
     at = settle(at, lambda a: trained(a) and not any("settings changed" in i.value for i in a.info))
     assert boundary_points(at) != before
 
@@ -98,7 +99,7 @@ def test_a_preset_link_sets_the_widgets_and_reports_ignored_values():
     no_exception(at)
     assert at.selectbox(key="act_data").value == "xor"
     assert at.slider(key="act_depth").value == 1
-    assert at.selectbox(key="act_layer_1").value == "tanh"
+    assert at.selectbox(key="act_acts_1").value == "tanh"
     assert any("width=oops" in w.value for w in at.warning)
 
 
@@ -132,7 +133,7 @@ def test_settings_survive_a_visit_to_another_page_and_hidden_layers_keep_their_c
     no_exception(at)
     assert at.slider(key="act_depth").value == 1
     at.slider(key="act_depth").set_value(3).run()
-    assert [at.selectbox(key=f"act_layer_{i}").value for i in (1, 2, 3)] == ["relu", "tanh", "elu"]
+    assert [at.selectbox(key=f"act_acts_{i}").value for i in (1, 2, 3)] == ["relu", "tanh", "elu"]
 
 
 def test_a_link_that_repeats_a_function_shows_it_once():
@@ -147,3 +148,23 @@ def test_huge_logits_give_finite_probabilities():
     chart = next(c for c in charts(at) if c.proto.id.endswith("act_softmax"))
     bars = json.loads(chart.proto.spec)["data"][0]["text"]
     assert bars == ["1.000", "0.000"]
+
+
+def test_a_preset_link_wins_over_what_the_session_had_on_the_page():
+    at = open_page("app_pages/activations.py")
+    at.slider(key="act_depth").set_value(1).run()
+    assert at.query_params["depth"] == "1"  # the address bar follows the widgets
+    at.query_params["depth"] = "5"  # a Try-it link or a shared address, opened in the same session
+    at.query_params["data"] = "moons"
+    at.run()
+    no_exception(at)
+    assert at.slider(key="act_depth").value == 5 and at.selectbox(key="act_data").value == "moons"
+
+
+def test_coming_back_through_the_navigation_restores_the_settings_into_the_address():
+    at = open_page("app_pages/activations.py")
+    at.slider(key="act_width").set_value(40).run()
+    at.switch_page("app_pages/home.py").run()
+    at.switch_page("app_pages/activations.py").run()
+    assert at.slider(key="act_width").value == 40
+    assert at.query_params["width"] == "40"

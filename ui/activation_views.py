@@ -1,4 +1,4 @@
-"""Drawing the Activation page's results: function cards, softmax, a trained network."""
+"""Drawing the Activation page: function cards, softmax, the network's controls and results."""
 
 import re
 
@@ -7,19 +7,16 @@ import streamlit as st
 import torch
 
 from charts.activations import curve_figure, softmax_figure
-from charts.training import (
-    accuracy_figure,
-    boundary_figure,
-    dead_units_figure,
-    gradient_figure,
-    histogram_figure,
-    loss_figure,
-)
-from engine.activation_demo import MLPDemoResult, XorResult, code_for
+from charts.mlp import boundary_figure, dead_units_figure, gradient_figure, histogram_figure
+from charts.training import accuracy_figure, loss_figure
+from engine.activation_demo import MLPDemoResult, code_for
 from engine.activations import ACTIVATIONS, curve, naive_softmax, softmax
+from engine.datasets import DATASETS
+from jobs import Job
+from ui.figures import chart
+from ui.page_state import PageState
 
 MAX_LOGITS = 20
-CAN_DIE = {"relu", "step"}  # activations whose units can output exactly 0 for every input
 
 
 def function_cards(names: list[str], x_range: float, slope: float, k: int) -> None:
@@ -31,14 +28,15 @@ def function_cards(names: list[str], x_range: float, slope: float, k: int) -> No
         row = names[row_start:row_start + 2]
         for col, name in zip(st.columns(2), row, strict=False):
             act = ACTIVATIONS[name]
+            setting = {"slope": slope, "k": k}.get(act.uses)  # the one setting this function takes, if any
             with col.container(border=True):
                 st.markdown(f"**{act.label}**")
-                st.latex(act.latex.replace(r"\alpha", f"{slope:g}") if name == "leaky_relu" else act.latex)
+                st.latex(act.latex.replace(r"\alpha", f"{slope:g}") if act.uses == "slope" else act.latex)
                 st.caption(f"Range: {act.output_range} · Zero-centred: {act.zero_centred}")
-                c = curve(name, -x_range, x_range, slope=slope, maxout_k=k)
-                st.plotly_chart(curve_figure(c, act.label), key=f"act_curve_{name}")
-                st.caption(act.note + (" Pieces shown: tangents to x²/2; in a network they are learned."
-                                       if name == "maxout" else ""))
+                chart(("curve", name, x_range, setting),
+                      lambda: curve_figure(curve(name, -x_range, x_range, slope=slope, maxout_k=k), act.label),
+                      f"act_curve_{name}")
+                st.caption(act.note + act.plot_note)
 
 
 def parse_logits(text: str) -> tuple[list[float], str]:
@@ -78,7 +76,8 @@ def softmax_panel(text: str, temperature: float) -> None:
                    "Use values below about 10³⁰⁰ × T.")
         return
     labels = [f"z{i + 1} = {v:g}" for i, v in enumerate(values)]
-    st.plotly_chart(softmax_figure(labels, stable.numpy(), temperature), key="act_softmax")
+    chart(("softmax", tuple(values), temperature), lambda: softmax_figure(labels, stable.numpy(), temperature),
+          "act_softmax")
     cols = st.columns(2)
     if torch.isfinite(naive).all():
         cols[0].success("The formula as written, e^z / Σe^z, agrees here: no overflow.")
@@ -93,9 +92,29 @@ def softmax_panel(text: str, temperature: float) -> None:
                      "The order of the entries never changes.")
 
 
-def network_result(result: MLPDemoResult, cached: bool) -> None:
+def network_controls(state: PageState) -> None:
+    """Data, network and training settings in three columns."""
+    data_col, net_col, train_col = st.columns(3)
+    with data_col:
+        st.markdown("**Data**")
+        fixed = DATASETS[state.widget("data")].fixed_classes
+        state.widget("noise")
+        state.widget("classes", disabled=fixed is not None)
+    with net_col:
+        st.markdown("**Network**")
+        state.widget("depth")
+        state.widget("width")
+        state.widgets_each("acts")
+    with train_col:
+        st.markdown("**Training**")
+        for name in ("opt", "lr", "steps", "batch", "seed"):
+            state.widget(name)
+
+
+def network_result(job: Job) -> None:
     """Everything one trained network shows."""
-    note = " · served from the cache" if cached else ""
+    result: MLPDemoResult = job.result
+    note = " · served from the cache" if job.cached else ""
     st.caption(f"{result.message} Trained on {result.device} in {result.seconds:.2f} s{note}.")
     if result.status == "diverged":
         st.error(result.message)
@@ -109,33 +128,35 @@ def network_result(result: MLPDemoResult, cached: bool) -> None:
     cols[1].metric("Test accuracy", f"{last.test_acc:.1%}")
     cols[2].metric("Train loss", f"{last.train_loss:.3f}")
     cols[3].metric("Test loss", f"{last.test_loss:.3f}")
+    key = (result.config, result.status, result.steps_done)  # a run is deterministic given these
     left, right = st.columns(2)
-    left.plotly_chart(boundary_figure(result), key="act_boundary")
-    right.plotly_chart(loss_figure(history), key="act_loss")
+    chart(key + ("boundary",), lambda: boundary_figure(result), "act_boundary", left)
+    chart(key + ("loss",), lambda: loss_figure(history), "act_loss", right)
     left, right = st.columns(2)
-    left.plotly_chart(accuracy_figure(history), key="act_acc")
+    chart(key + ("accuracy",), lambda: accuracy_figure(history), "act_acc", left)
     if result.layers:
-        right.plotly_chart(gradient_figure(history), key="act_grads")
+        chart(key + ("gradients",), lambda: gradient_figure(history), "act_grads", right)
         left, right = st.columns(2)
-        left.plotly_chart(histogram_figure(result), key="act_hist")
-        if set(result.config.activations) & CAN_DIE:
-            right.plotly_chart(dead_units_figure(history), key="act_dead")
+        chart(key + ("histograms",), lambda: histogram_figure(result), "act_hist", left)
+        if any(ACTIVATIONS[name].can_die for name in result.config.activations):
+            chart(key + ("dead",), lambda: dead_units_figure(history), "act_dead", right)
         else:
-            right.caption("Dead units are tracked for ReLU and step layers, whose output can be exactly 0 "
-                          "for every input. This network has none.")
+            right.caption("Dead units are tracked for layers whose output can be exactly 0 for every input "
+                          "(ReLU and step). This network has none.")
     with st.expander("Show the code"):
         st.caption("A standalone PyTorch script that trains exactly this network, step for step.")
         st.code(code_for(result.config), language="python")
 
 
-def xor_result(result: XorResult) -> None:
+def xor_result(job: Job) -> None:
     cols = st.columns(2)
-    for col, name, run in ((cols[0], "Single-layer perceptron", result.perceptron),
-                           (cols[1], "One hidden layer", result.mlp)):
+    for col, name, run in ((cols[0], "Single-layer perceptron", job.result.perceptron),
+                           (cols[1], "One hidden layer", job.result.mlp)):
         with col:
             if run is None:
                 st.info(f"{name}: stopped before it trained.")
                 continue
             acc = run.history.iloc[-1].train_acc if not run.history.empty else float("nan")
             title = f"{name}: {acc:.0%} train accuracy"
-            st.plotly_chart(boundary_figure(run, title), key=f"act_xor_{run is result.mlp}")
+            chart((run.config, run.status, run.steps_done, "xor"), lambda run=run, title=title:
+                  boundary_figure(run, title), f"act_xor_{run is job.result.mlp}")

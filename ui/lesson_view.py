@@ -2,26 +2,26 @@
 
 import streamlit as st
 
-from lessons import Lesson, Question, QuizItem, load_all
-from ui.demos import DEMO_PARAMS
-from ui.url_params import query_string
+from lessons import Lesson, Question, QuizItem, TryIt, load_all
+from ui.params import preset_query
+from ui.topics import BY_SLUG
 
 
-def lesson_url(lesson: Lesson) -> str:
-    return f"lesson-{lesson.id}"
+def try_it_query(link: TryIt) -> dict[str, str]:
+    """The URL query that opens the link's demo with its preset."""
+    return preset_query(BY_SLUG[link.page].params, link.params)
 
 
-def try_it_link(page: str, params: dict) -> str:
-    return f"/{page}?{query_string(DEMO_PARAMS[page], params)}"
+def lesson_links(slug: str) -> None:
+    """Links to the lessons whose demos live on this topic's page."""
+    from ui.navigation import lesson_page
 
-
-def lesson_links(page: str) -> None:
-    """Links to the lessons whose demos live on this page."""
     related = [lesson for lesson in load_all()
-               if any(link.page == page for q in lesson.questions for link in q.try_it)]
+               if any(link.page == slug for q in lesson.questions for link in q.try_it)]
     if related:
         st.header("Lessons")
-        st.markdown("\n".join(f"- [{lesson.title}](/{lesson_url(lesson)})" for lesson in related))
+        for lesson in related:
+            st.page_link(lesson_page(lesson), label=lesson.title, icon=":material/school:")
 
 
 def render(lesson: Lesson) -> None:
@@ -36,13 +36,16 @@ def render(lesson: Lesson) -> None:
 
 
 def _question(q: Question) -> None:
+    from ui.navigation import topic_page
+
     st.subheader(q.question)
     st.markdown(f"**In 30 seconds.** {q.short_answer}")
     with st.expander("The deeper answer"):
         st.markdown(q.deep_answer)
     for link in q.try_it:
-        st.markdown(f":material/science: **Try it:** [{link.label}]({try_it_link(link.page, link.params)}) "
-                    f"— {link.look_for}")
+        st.page_link(topic_page(BY_SLUG[link.page]), label=f"Try it: {link.label}", icon=":material/science:",
+                     query_params=try_it_query(link))
+        st.caption(f"Look for: {link.look_for}")
     for wrong in q.wrong_answers:
         st.warning(f"**A common wrong answer:** “{wrong.claim}”\n\n{wrong.correction}")
 

@@ -1,5 +1,5 @@
 from ui.activation_params import LEARNING_RATES, PARAMS
-from ui.url_params import Choice, ChoiceList, Number, Text, query_string, read, validate
+from ui.params import Choice, ChoiceEach, ChoiceList, Number, Text, query_string, read, to_query, validate
 
 
 def test_values_come_from_the_url_and_missing_ones_from_defaults():
@@ -22,7 +22,7 @@ def test_learning_rates_snap_to_the_sliders_values():
 
 
 def test_long_text_is_cut():
-    assert read({"t": Text("x", max_length=5)}, {"t": "abcdefgh"})[0]["t"] == "abcde"
+    assert read({"t": Text("T", "x", max_length=5)}, {"t": "abcdefgh"})[0]["t"] == "abcde"
 
 
 def test_validate_explains_every_problem_in_a_preset():
@@ -35,12 +35,22 @@ def test_validate_explains_every_problem_in_a_preset():
 
 
 def test_query_strings_round_trip():
-    spec = {"c": Choice("a", ("a", "b")), "l": ChoiceList(("a",), ("a", "b")), "n": Number(1, 0, 9, integer=True)}
-    query = query_string(spec, {"c": "b", "l": ["a", "b"], "n": 3})
+    spec = {"c": Choice("C", "a", ("a", "b")), "l": ChoiceList("L", ("a",), ("a", "b")),
+            "n": Number("N", 1, 0, 9, integer=True), "e": ChoiceEach("E {i}", ("a",), ("a", "b"), "n", 9)}
+    query = query_string(spec, {"c": "b", "l": ["a", "b"], "n": 3, "e": ["b", "a"]})
     from urllib.parse import parse_qsl
 
     values, notes = read(spec, dict(parse_qsl(query)))
-    assert values == {"c": "b", "l": ("a", "b"), "n": 3} and notes == []
+    assert values == {"c": "b", "l": ("a", "b"), "n": 3, "e": ("b", "a")} and notes == []
+    assert to_query(spec, values) == {"c": "b", "l": "a,b", "n": "3", "e": "b,a"}
+    assert to_query(spec, {"c": "a", "l": ["a"], "n": 1, "e": ("a",)}) == {}  # defaults stay out of the URL
+
+
+def test_a_choice_list_is_a_set_and_a_choice_each_repeats_its_last_item():
+    spec = {"l": ChoiceList("L", (), ("a", "b")), "e": ChoiceEach("E {i}", ("a",), ("a", "b"), "n", 4)}
+    values, _ = read(spec, {"l": "b,b,a", "e": "a,b"})
+    assert values["l"] == ("b", "a")
+    assert [spec["e"].item(values["e"], i) for i in (1, 2, 3, 4)] == ["a", "b", "b", "b"]
 
 
 def test_batch_sizes_snap_to_the_sliders_values_and_lessons_must_use_them():

@@ -1,0 +1,173 @@
+"""The job panel every training demo uses: Train and Stop, the queue, live progress, the result.
+
+A page draws a training section as `@st.fragment(key=slot)` and calls `panel(slot, ...)` in it,
+so a Train click, a live tick or a finished run redraws that section alone.
+"""
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from jobs import Job, JobRunner, ServerBusy, make_runner
+from jobs.runner import CANCELLED, DONE, QUEUED
+from ui.fragments import in_fragment_rerun, rerun_section
+from ui.topics import preload_modules, warmups
+
+POLL_S = 0.3  # how often a live view refreshes
+FIRST_FRAME_S = 0.15  # how long a click waits for the first progress, so the first frame has data
+STOP_WAIT_S = 0.6  # how long Stop waits for the run to hand back its partial result
+log = logging.getLogger(__name__)
+
+
+class _Starter:
+    """Starts the server's one runner in the background, so no page waits for the workers."""
+
+    def __init__(self):
+        self.runner: JobRunner | None = None
+        self.failed = False
+        threading.Thread(target=self._start, name="job-runner-start", daemon=True).start()
+
+    def _start(self) -> None:
+        try:
+            self.runner = make_runner(preload=preload_modules(), warmup=warmups())
+        except Exception:
+            log.exception("the training workers could not start")
+            self.failed = True
+
+
+@st.cache_resource(show_spinner=False)
+def _starter() -> _Starter:
+    return _Starter()
+
+
+def runner() -> JobRunner | None:
+    """The runner every session shares, or None while it starts."""
+    return _starter().runner
+
+
+def start_workers() -> None:
+    """Start the workers now, in the background, if they are not running yet."""
+    _starter()
+
+
+def _owner() -> str:
+    if "owner_id" not in st.session_state:
+        st.session_state.owner_id = uuid.uuid4().hex
+    return st.session_state.owner_id
+
+
+def submit(slot: str, fn: Callable, config: Any) -> None:
+    """Start `fn(config)` as this session's job for the slot; a busy server is reported, not raised."""
+    st.session_state.pop(f"{slot}_busy", None)
+    try:
+        st.session_state[f"{slot}_job"] = runner().submit(_owner(), fn, config)
+        st.session_state[f"{slot}_config"] = config
+    except ServerBusy as busy:
+        st.session_state[f"{slot}_busy"] = str(busy)
+    except Exception:  # the server log keeps the details; the learner gets a sentence
+        log.exception("could not submit a job")
+        st.session_state[f"{slot}_busy"] = "The training server could not start this run. Try again in a moment."
+
+
+def current(slot: str) -> Job | None:
+    """The slot's latest job; once settled, the session keeps it."""
+    job_id = st.session_state.get(f"{slot}_job")
+    if not job_id:
+        return None
+    kept = st.session_state.get(f"{slot}_settled")
+    if kept is not None and kept.id == job_id:
+        return kept
+    job = runner().job(job_id)
+    if job.settled:
+        st.session_state[f"{slot}_settled"] = job
+    return job
+
+
+def panel(slot: str, fn: Callable, config: Any, *, steps: int, live_chart: Callable[[pd.DataFrame], go.Figure],
+          show_result: Callable[[Job], None], label: str = "Train", autostart: bool = False) -> None:
+    """Train and Stop, messages, live progress and the settled job's result, for one training section.
+
+    `steps` is how many progress steps the run takes, for the progress bar; `autostart` trains the
+    first config this session sees without a click.
+    """
+    clicked = st.button(label, type="primary", key=f"{slot}_train", icon=":material/play_arrow:")
+    if _starter().failed:
+        st.error("The training workers could not start, so nothing can train right now. "
+                 "The server log says why.")
+        return
+    if runner() is None:
+        st.info("Starting the training workers…", icon=":material/hourglass_top:")
+        _wait_for_workers(slot)
+        return
+    if clicked or (autostart and f"{slot}_job" not in st.session_state):
+        submit(slot, fn, config)
+    submitted = st.session_state.get(f"{slot}_config")
+    if submitted not in (None, config):
+        st.info(f"The settings changed since the last run: press **{label}** to see them in action.")
+    if busy := st.session_state.get(f"{slot}_busy"):
+        st.warning(busy)
+    job = current(slot)
+    if job is not None and not job.settled and clicked:
+        job = _first_frame(slot, job)
+    if job is None:
+        return
+    if not job.settled:
+        _live(slot, job.id, steps, live_chart)
+        return
+    if job.state == CANCELLED:
+        st.info(job.error or ("Stopped." if job.result is not None else "Stopped before there was anything to show."))
+    elif job.state != DONE:
+        st.error(job.error)
+    if job.result is not None:
+        show_result(job)
+
+
+def _first_frame(slot: str, job: Job) -> Job:
+    """Wait briefly for the first progress report, or the result of a short run."""
+    deadline = time.monotonic() + FIRST_FRAME_S
+    while not (job.settled or job.progress) and time.monotonic() < deadline:
+        time.sleep(0.01)
+        job = runner().job(job.id)
+    return current(slot) if job.settled else job
+
+
+@st.fragment(run_every=POLL_S)
+def _wait_for_workers(slot: str) -> None:
+    if runner() is not None and in_fragment_rerun():
+        rerun_section(slot)
+
+
+@st.fragment(run_every=POLL_S)
+def _live(slot: str, job_id: str, steps: int, live_chart: Callable[[pd.DataFrame], go.Figure]) -> None:
+    """The running job, redrawn every POLL_S; when it settles, the section redraws with the result."""
+    job = runner().job(job_id)
+    if job.settled and in_fragment_rerun():
+        rerun_section(slot)
+    if st.button("Stop", key=f"{slot}_stop", icon=":material/stop_circle:"):
+        runner().cancel(job_id)
+        runner().wait(job_id, timeout=STOP_WAIT_S)
+        rerun_section(slot)
+    if job.state == QUEUED:
+        st.info(f"Waiting for a free worker: you are number {job.position} in the queue.")
+        return
+    step = job.progress[-1]["step"] if job.progress else 0
+    st.progress(min(step / max(steps, 1), 1.0), text=f"Training: step {step} of {steps}")
+    st.plotly_chart(live_chart(pd.DataFrame(job.progress)), key=f"{slot}_live")
+
+
+@st.cache_resource
+def device_label() -> str:
+    """The device jobs train on, or what is wrong with the forced one."""
+    from engine.device import describe, pick_device
+
+    try:
+        return describe(pick_device())
+    except (ValueError, RuntimeError) as exc:
+        return f"unavailable: {exc}"

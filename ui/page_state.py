@@ -1,0 +1,116 @@
+"""Page state that works the same on every page: URL -> widgets -> config -> URL.
+
+- A preset in the URL (a lesson's Try-it link, a shared address) always wins.
+- Otherwise the page shows what this session last had there, or the defaults.
+- The address bar always holds the settings that differ from the defaults, so it can be shared.
+"""
+
+import streamlit as st
+
+from ui.params import ChoiceEach, ChoiceList, Number, Param, Text, read, to_query
+
+
+class PageState:
+    """The widgets of one page, drawn from its parameter spec; session keys carry the page's prefix."""
+
+    def __init__(self, prefix: str, spec: dict[str, Param]):
+        self.prefix, self.spec = prefix, spec
+        self._saved = prefix + "saved"  # widget values kept across pages; Streamlit drops those not shown
+        self._written = prefix + "query"  # the query this page last wrote into the address bar
+
+    def key(self, name: str, i: int | None = None) -> str:
+        return f"{self.prefix}{name}" if i is None else f"{self.prefix}{name}_{i}"
+
+    def start(self) -> list[str]:
+        """Fill the widget state before any widget is drawn; returns notes on URL values that were ignored."""
+        query = st.query_params.to_dict()
+        state = st.session_state
+        notes = []
+        if query and query != state.get(self._written):  # a link or a shared address: its values win
+            values, notes = read(self.spec, query)
+            for key, value in self._widget_values(values).items():
+                state[key] = value
+            state[self._saved] = self._widget_values(values)
+        else:
+            saved = state.get(self._saved) or self._widget_values(read(self.spec, {})[0])
+            for key, value in saved.items():
+                if key not in state:
+                    state[key] = value
+        self.sync()
+        return notes
+
+    def widget(self, name: str, where=st, **options):
+        """Draw the parameter's widget (in `where`, e.g. a column) and return its value."""
+        param, key = self.spec[name], self.key(name)
+        display = {"format_func": param.display} if getattr(param, "display", None) else {}
+        if isinstance(param, Number):
+            if param.allowed:
+                return where.select_slider(param.label, param.allowed, key=key, help=param.help or None,
+                                           **display, **options)
+            kind = where.number_input if param.box else where.slider
+            low, high = (int(param.low), int(param.high)) if param.integer else (param.low, param.high)
+            step = param.step if param.step is None or not param.integer else int(param.step)
+            return kind(param.label, low, high, step=step, key=key, help=param.help or None, **options)
+        if isinstance(param, ChoiceList):
+            return tuple(where.multiselect(param.label, param.options, key=key, help=param.help or None,
+                                           **display, **options))
+        if isinstance(param, Text):
+            return where.text_input(param.label, key=key, max_chars=param.max_length, help=param.help or None,
+                                    **options)
+        return where.selectbox(param.label, param.options, key=key, help=param.help or None, **display, **options)
+
+    def widgets_each(self, name: str, columns: int = 2) -> tuple[str, ...]:
+        """A ChoiceEach parameter: one select box per item, laid out in columns."""
+        param: ChoiceEach = self.spec[name]
+        count = int(st.session_state[self.key(param.count)])
+        cols = st.columns(columns)
+        display = {"format_func": param.display} if param.display else {}
+        return tuple(cols[(i - 1) % columns].selectbox(param.label.format(i=i), param.options, key=self.key(name, i),
+                                                       **display) for i in range(1, count + 1))
+
+    def values(self) -> dict:
+        """Every parameter's current value (hidden items keep theirs)."""
+        shown = self._shown()
+        saved = st.session_state.get(self._saved, {}) | shown
+        values = {}
+        for name, param in self.spec.items():
+            if isinstance(param, ChoiceEach):
+                count = int(saved[self.key(param.count)])
+                values[name] = tuple(saved[self.key(name, i)] for i in range(1, count + 1))
+            else:
+                value = saved[self.key(name)]
+                values[name] = tuple(value) if isinstance(value, list) else value
+        return values
+
+    def sync(self) -> None:
+        """Keep the widget values for later visits, and put those that differ from the defaults in the URL."""
+        st.session_state[self._saved] = st.session_state.get(self._saved, {}) | self._shown()
+        query = to_query(self.spec, self.values())
+        st.session_state[self._written] = query
+        if query != st.query_params.to_dict():
+            st.query_params.from_dict(query)
+
+    def _shown(self) -> dict:
+        """The widget values Streamlit holds right now."""
+        return {key: st.session_state[key] for key in self._keys() if key in st.session_state}
+
+    def _keys(self) -> list[str]:
+        keys = []
+        for name, param in self.spec.items():
+            if isinstance(param, ChoiceEach):
+                keys += [self.key(name, i) for i in range(1, param.max_items + 1)]
+            else:
+                keys.append(self.key(name))
+        return keys
+
+    def _widget_values(self, values: dict) -> dict:
+        """Session-state values for every widget key, from parameter values."""
+        state = {}
+        for name, param in self.spec.items():
+            if isinstance(param, ChoiceEach):
+                for i in range(1, param.max_items + 1):
+                    state[self.key(name, i)] = param.item(values[name], i)
+            else:
+                value = values[name]
+                state[self.key(name)] = list(value) if isinstance(value, tuple) else value
+        return state

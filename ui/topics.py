@@ -1,0 +1,62 @@
+"""The topic registry: one row per topic page.
+
+The navigation, Home, lesson-link checks, the worker warm-up and the contract and browser
+tests all read this table. Adding a topic is one row here plus the topic's own files
+(see "Adding a topic" in docs/adding-a-topic.md).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from engine import activation_demo
+from engine.trainer import TrainSettings
+from ui import activation_params
+from ui.params import Param
+
+
+@dataclass(frozen=True)
+class DemoTask:
+    """A training task a page submits as a job."""
+
+    fn: Callable  # fn(config, on_report=, should_stop=, deadline=) -> a result of plain data
+    from_values: Callable[[dict], Any]  # the task's config from the page's parameter values
+    tiny: Any  # a config that trains in well under a second: for tests and worker warm-up
+
+
+@dataclass(frozen=True)
+class Topic:
+    slug: str  # url path, e.g. "activations"
+    title: str
+    icon: str  # a Material icon, e.g. ":material/show_chart:"
+    section: str  # the navigation section it is listed under
+    page: str  # its page script
+    blurb: str  # one line for Home
+    syllabus: tuple[str, ...]  # the syllabus sections its lessons cover
+    params: dict[str, Param]  # its URL parameters, each declared once
+    tasks: tuple[DemoTask, ...]
+
+
+TOPICS: tuple[Topic, ...] = (
+    Topic(
+        slug="activations", title="Activation functions", icon=":material/show_chart:", section="Foundations",
+        page="app_pages/activations.py", blurb="why networks need non-linearity, and what each function does "
+        "to learning", syllabus=("A", "B"), params=activation_params.PARAMS,
+        tasks=(
+            DemoTask(activation_demo.run, activation_params.network_config,
+                     activation_demo.MLPDemoConfig(points=40, train=TrainSettings(steps=2))),
+            DemoTask(activation_demo.run_xor, activation_params.xor_config, activation_demo.XorConfig(steps=2)),
+        ),
+    ),
+)
+BY_SLUG = {topic.slug: topic for topic in TOPICS}
+
+
+def preload_modules() -> list[str]:
+    """The modules that hold every topic's tasks, for workers to import before their first job."""
+    return list(dict.fromkeys(task.fn.__module__ for topic in TOPICS for task in topic.tasks))
+
+
+def warmups() -> list[tuple[Callable, Any]]:
+    """Every task with its tiny config: a worker runs each once, so no learner pays first-call costs."""
+    return [(task.fn, task.tiny) for topic in TOPICS for task in topic.tasks]
