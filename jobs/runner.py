@@ -1,14 +1,13 @@
-"""The job runner interface, job records and the result cache, whatever the backend."""
+"""The job runner interface and what a page sees of a job, whatever the backend."""
 
-import threading
 import time
 from abc import ABC, abstractmethod
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-# A task: fn(config, on_report=..., should_stop=...) -> result. Module-level, so it pickles.
+# A task: fn(config, on_report=..., should_stop=..., deadline=...) -> result (see jobs.task).
+# Module-level, so that it pickles.
 Task = Callable[..., Any]
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED, TIMED_OUT = (
@@ -17,7 +16,7 @@ FINAL = (DONE, FAILED, CANCELLED, TIMED_OUT)
 
 
 class ServerBusy(Exception):
-    """The wait queue is full; `waiting` jobs are ahead."""
+    """The wait queue is full; `waiting` runs are ahead."""
 
     def __init__(self, waiting: int):
         super().__init__(f"The server is busy: {waiting} runs are waiting for a free worker. "
@@ -33,10 +32,11 @@ class Job:
     state: str
     progress: list[dict] = field(default_factory=list)  # one metrics dict per report
     result: Any = None  # set when done, and when a stopped job had something to show
-    error: str = ""  # for failed and timed-out jobs, a sentence for the user
+    error: str = ""  # for failed, timed-out and replaced jobs, a sentence for the user
     position: int = 0  # place in the wait queue while queued, 1 = next
     cached: bool = False  # served from the cache without training
     settled: bool = False  # the worker side is over: nothing about this job changes any more
+    watchers: int = 0  # learners sharing this job's run, this one included, while it is queued or running
 
     @property
     def finished(self) -> bool:
@@ -44,41 +44,16 @@ class Job:
 
 
 def task_key(fn: Task, config: Any) -> tuple:
+    """What makes two runs the same run: the task and its (frozen, hashable) config."""
     return (fn.__module__, fn.__qualname__, config)
 
 
-class ResultCache:
-    """Least-recently-used results by (task, config), shared by every session."""
-
-    def __init__(self, max_entries: int):
-        self.max_entries = max_entries
-        self._entries: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> Any:
-        with self._lock:
-            if key not in self._entries:
-                return None
-            self._entries.move_to_end(key)
-            return self._entries[key]
-
-    def put(self, key: tuple, result: Any) -> None:
-        with self._lock:
-            self._entries[key] = result
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
 class JobRunner(ABC):
-    """Runs tasks for many sessions: one live job per owner, bounded queue, cached results."""
+    """Runs tasks for many sessions: one live job per owner, shared identical runs, cached results."""
 
     @abstractmethod
     def submit(self, owner: str, fn: Task, config: Any) -> str:
-        """Serve from the cache, or start a job and stop the owner's previous one. Raises ServerBusy."""
+        """A new job id: answered from the cache, attached to an identical run, or queued; raises ServerBusy."""
 
     @abstractmethod
     def job(self, job_id: str) -> Job:
@@ -86,7 +61,7 @@ class JobRunner(ABC):
 
     @abstractmethod
     def cancel(self, job_id: str) -> None:
-        """Stop the job; it ends within half a second."""
+        """Stop watching the job; its run stops too once nobody else watches it."""
 
     @abstractmethod
     def shutdown(self) -> None:

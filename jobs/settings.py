@@ -13,13 +13,23 @@ def _usable_cores() -> int:
 
 @dataclass(frozen=True)
 class RunnerSettings:
-    backend: str = "process"  # DLLAB_BACKEND: which JobRunner serves the jobs
+    backend: str = "process"  # DLLAB_BACKEND: "process" (worker processes) or "thread" (in-process, for tests)
     workers: int = _usable_cores()  # DLLAB_WORKERS: worker processes
     torch_threads: int = 1  # DLLAB_TORCH_THREADS: torch threads in each worker
     max_queued: int = 16  # DLLAB_MAX_QUEUED: jobs waiting for a worker before "server busy"
     job_timeout_s: float = 60.0  # DLLAB_JOB_TIMEOUT_S: wall-clock limit of one running job
     stop_grace_s: float = 0.4  # DLLAB_STOP_GRACE_S: a stopped job not done by then loses its worker
     cache_entries: int = 128  # DLLAB_CACHE_ENTRIES: results kept for repeated configs
+    cache_mb: float = 128.0  # DLLAB_CACHE_MB: memory for those, and as much again for results not yet collected
+    result_max_mb: float = 4.0  # DLLAB_RESULT_MAX_MB: largest result one run may hand back
+
+    @property
+    def cache_bytes(self) -> int:
+        return int(self.cache_mb * 1_000_000)
+
+    @property
+    def result_max_bytes(self) -> int:
+        return int(self.result_max_mb * 1_000_000)
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "RunnerSettings":

@@ -1,16 +1,17 @@
-"""Small tasks for the job-runner tests; they live in a module so worker processes can import them."""
+"""Small tasks for the job-runner tests, in a module so that worker processes can import them; and a wait helper."""
 
+import os
 import time
 
 
-def stubborn_sleep(seconds, on_report=None, should_stop=None):
-    """Sleeps, ignoring stop requests: only killing the worker ends it early."""
+def stubborn_sleep(seconds, on_report=None, should_stop=None, deadline=None):
+    """Sleeps, ignoring stop requests and the deadline: only killing the worker ends it early."""
     on_report(0, {"step": 0})
     time.sleep(seconds)
     return "woke up"
 
 
-def polite_count(steps, on_report=None, should_stop=None):
+def polite_count(steps, on_report=None, should_stop=None, deadline=None):
     """Counts slowly, reporting each step, and stops when asked, returning how far it got."""
     for step in range(1, steps + 1):
         if should_stop():
@@ -20,5 +21,46 @@ def polite_count(steps, on_report=None, should_stop=None):
     return {"stopped_at": None}
 
 
-def broken(message, on_report=None, should_stop=None):
+def until_deadline(tag, on_report=None, should_stop=None, deadline=None):
+    """Works until its deadline, then hands back how much time it had left before the hard limit."""
+    started = time.monotonic()
+    while time.monotonic() < deadline and not should_stop():
+        time.sleep(0.01)
+    return {"budget_s": deadline - started, "pid": os.getpid()}
+
+
+def whose_pid(tag, on_report=None, should_stop=None, deadline=None):
+    """The process it ran in, after a short wait that honours stop requests."""
+    for _ in range(20):
+        if should_stop():
+            break
+        time.sleep(0.005)
+    return os.getpid()
+
+
+def broken(message, on_report=None, should_stop=None, deadline=None):
     raise ValueError(message)
+
+
+def crashing(kind, on_report=None, should_stop=None, deadline=None):
+    """Raises what a real failure raises: a CUDA out-of-memory error, or any other bug."""
+    if kind == "oom":
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 7.79 GiB total capacity)")
+    raise KeyError("internal detail")
+
+
+def hands_back(kind, on_report=None, should_stop=None, deadline=None):
+    """Returns a result that breaks the contract: too large, or not plain data."""
+    if kind == "huge":
+        return b"x" * 50_000_000
+    import torch
+
+    return {"weights": torch.zeros(3)}
+
+
+def wait_for(predicate, timeout=10.0):
+    """Poll until the predicate holds; fail the test if it never does."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
