@@ -20,6 +20,7 @@ from jobs.runner import CANCELLED, DONE, FAILED
 
 log = logging.getLogger(__name__)
 OUT_OF_MEMORY = "The run ran out of memory. Try a smaller network, fewer points or a smaller batch."
+OOM_WORDS = ("out of memory", "can't allocate memory", "cannot allocate memory")  # CUDA, MPS, CPU allocators
 SERVER_ERROR = "The run failed because of an error on the server; the details are in the server log."
 
 
@@ -76,9 +77,10 @@ def warm_up(fn: Callable, config: Any, budget_s: float) -> None:
 
 
 def _out_of_memory(exc: BaseException) -> bool:
-    """Host or GPU out of memory, matched by name so that torch need not be imported here."""
+    """Host or GPU out of memory, matched by name and message so that torch need not be imported here."""
+    message = str(exc).lower()
     return (isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError"
-            or (isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()))
+            or (isinstance(exc, RuntimeError) and any(words in message for words in OOM_WORDS)))
 
 
 def outcome_of(reply: Reply, run_id: str) -> Outcome:

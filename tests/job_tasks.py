@@ -64,3 +64,8 @@ def wait_for(predicate, timeout=10.0):
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached in time"
         time.sleep(0.01)
+
+
+def tagged_count(config, on_report=None, should_stop=None, deadline=None):
+    """polite_count of (tag, steps): the tag makes otherwise equal runs different runs."""
+    return polite_count(config[1], on_report, should_stop, deadline)
