@@ -18,7 +18,6 @@ st.write(
 )
 for note in state.start():
     st.warning(note)
-start_workers()
 
 
 @st.fragment
@@ -78,3 +77,4 @@ st.write("No straight line separates XOR's classes: the best single line gets th
 xor()
 
 lesson_links(TOPIC.slug)
+start_workers()

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from lessons import load_all
-from ui.job_panel import device_label
+from ui.job_panel import device_label, start_workers
 from ui.navigation import lesson_page, topic_page
 from ui.topics import TOPICS
 
@@ -28,3 +28,4 @@ st.write(
     "answered from a cache. Settings live in the page address: copy it to share an exact setup."
 )
 st.caption(f"Models here train on: {device_label()}")
+start_workers()  # warm before the learner opens a demo

@@ -1,23 +1,15 @@
 """End to end: the real app under `streamlit run`, driven by headless Chromium."""
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-ROOT = Path(__file__).parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from bench.app_server import CHROMIUM, CHROMIUM_FLAGS, ROOT, serve, wait_for_app
+
 SHOTS = ROOT / "artifacts" / "screenshots"
 SERVER_LOG = ROOT / "artifacts" / "browser-test-server.log"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                  "--disable-background-networking", "--disable-component-update"]
 
 pytestmark = pytest.mark.browser
 
@@ -28,37 +20,10 @@ if not Path(CHROMIUM).exists():
     pytest.skip("needs Debian's chromium package (apt-get install chromium)", allow_module_level=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url():
-    port = free_port()
-    env = os.environ | {"DLLAB_WORKERS": "2"}
-    SERVER_LOG.parent.mkdir(parents=True, exist_ok=True)
-    log = SERVER_LOG.open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            pass
-        assert server.poll() is None, SERVER_LOG.read_text()
-        assert time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.3)
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
+    with serve(SERVER_LOG) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +36,6 @@ def page(app_url):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         yield page
         browser.close()
-
-
-def wait_for_app(page) -> None:
-    page.wait_for_selector("[data-testid=stSidebarNav]", timeout=30_000)
-    page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000)
 
 
 def wait_for_text(page, text: str, name: str, timeout_ms: int = 90_000) -> None:

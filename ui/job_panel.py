@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 class _Starter:
-    """Starts the server's one runner in the background, so no page waits for the workers."""
+    """Starts the server's one runner in a background thread."""
 
     def __init__(self):
         self.runner: JobRunner | None = None
@@ -42,19 +42,29 @@ class _Starter:
             self.failed = True
 
 
-@st.cache_resource(show_spinner=False)
-def _starter() -> _Starter:
-    return _Starter()
+_starter: _Starter | None = None  # one per server process
+_starter_lock = threading.Lock()
+
+
+def start_workers() -> None:
+    """Start the training workers in the background, if no page has yet.
+
+    Pages call this last, once everything that needs no training is drawn: starting the
+    workers takes the machine's cores for a few seconds, and a first visit should not wait.
+    """
+    global _starter
+    with _starter_lock:
+        if _starter is None:
+            _starter = _Starter()
 
 
 def runner() -> JobRunner | None:
     """The runner every session shares, or None while it starts."""
-    return _starter().runner
+    return _starter.runner if _starter is not None else None
 
 
-def start_workers() -> None:
-    """Start the workers now, in the background, if they are not running yet."""
-    _starter()
+def _failed() -> bool:
+    return _starter is not None and _starter.failed
 
 
 def _owner() -> str:
@@ -98,7 +108,7 @@ def panel(slot: str, fn: Callable, config: Any, *, steps: int, live_chart: Calla
     first config this session sees without a click.
     """
     clicked = st.button(label, type="primary", key=f"{slot}_train", icon=":material/play_arrow:")
-    if _starter().failed:
+    if _failed():
         st.error("The training workers could not start, so nothing can train right now. "
                  "The server log says why.")
         return
