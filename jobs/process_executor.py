@@ -67,7 +67,7 @@ class ProcessExecutor(Executor):
         # Process-wide: the first executor of a server process starts the forkserver with its list.
         self._context.set_forkserver_preload([*FORKSERVER_PRELOAD, *preload])
         self._worker_args = (list(warmup), settings.torch_threads, time_budget(settings.job_timeout_s),
-                             settings.result_max_bytes)
+                             settings.result_max_bytes, settings.long_run_s)
         self._lock = threading.Lock()
         self._workers: list[_Worker] = []
         self._flights: dict[str, _Flight] = {}

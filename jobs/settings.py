@@ -16,12 +16,13 @@ class RunnerSettings:
     backend: str = "process"  # DLLAB_BACKEND: "process" (worker processes) or "thread" (in-process, for tests)
     workers: int = _usable_cores()  # DLLAB_WORKERS: worker processes
     torch_threads: int = 1  # DLLAB_TORCH_THREADS: torch threads in each worker
-    max_queued: int = 16  # DLLAB_MAX_QUEUED: jobs waiting for a worker before "server busy"
+    max_queued: int = 64  # DLLAB_MAX_QUEUED: runs waiting for a worker before "server busy" (a class of 40+)
     job_timeout_s: float = 60.0  # DLLAB_JOB_TIMEOUT_S: wall-clock limit of one running job
     stop_grace_s: float = 0.4  # DLLAB_STOP_GRACE_S: a stopped job not done by then loses its worker
     cache_entries: int = 128  # DLLAB_CACHE_ENTRIES: results kept for repeated configs
     cache_mb: float = 128.0  # DLLAB_CACHE_MB: memory for those, and as much again for results not yet collected
     result_max_mb: float = 4.0  # DLLAB_RESULT_MAX_MB: largest result one run may hand back
+    long_run_s: float = 5.0  # DLLAB_LONG_RUN_S: a run that has trained this long gives way to shorter ones
 
     @property
     def cache_bytes(self) -> int:

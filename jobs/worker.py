@@ -8,6 +8,7 @@ Progress rows and the reply share the pipe, so the server has every row before t
 import os
 import pickle
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -19,16 +20,18 @@ from jobs.task import FAILED, Reply, attempt, failure_sentence, warm_up
 
 SEND_EVERY_S = 0.05  # progress rows go out in batches at most this often (the first one at once)
 STOP_CHECK_S = 0.05  # how often a running task reads the pipe for a stop request
+GIVE_WAY_NICE = 19  # a long run's priority: it gets the CPU only when shorter runs leave some
 
 
 class _Line:
     """One running task's side of the pipe: batched progress out, stop requests in."""
 
-    def __init__(self, conn: Connection, run_id: str):
+    def __init__(self, conn: Connection, run_id: str, long_run_s: float):
         self.conn, self.run_id = conn, run_id
         self.rows: list[dict] = []
         self.sent_at = self.checked_at = 0.0
         self.stopped = False
+        self.give_way_at = time.monotonic() + long_run_s
 
     def on_report(self, step: int, metrics: dict) -> None:
         self.rows.append(check_row(dict(metrics)))
@@ -46,6 +49,9 @@ class _Line:
         if not self.stopped and now - self.checked_at >= STOP_CHECK_S:
             self.checked_at = now
             self.stopped = self._stop_requested()
+            if now >= self.give_way_at:
+                self.give_way_at = float("inf")
+                _give_way()
         return self.stopped
 
     def _stop_requested(self) -> bool:
@@ -61,7 +67,7 @@ class _Line:
 
 
 def main(conn: Connection, warmup: Iterable[tuple[Callable, Any]], torch_threads: int, budget_s: float,
-         limit_bytes: int) -> None:
+         limit_bytes: int, long_run_s: float) -> None:
     """The worker's whole life: warm up, say ready, serve runs until told to exit or orphaned."""
     _limit_threads(torch_threads)
     for fn, config in warmup:
@@ -76,12 +82,23 @@ def main(conn: Connection, warmup: Iterable[tuple[Callable, Any]], torch_threads
             return
         if message[0] == "run":
             _, run_id, budget_s, payload = message
-            conn.send(("done", run_id, _serve(conn, run_id, budget_s, payload, limit_bytes)))
+            conn.send(("done", run_id, _on_own_thread(_serve, conn, run_id, budget_s, payload, limit_bytes,
+                                                      long_run_s)))
 
 
-def _serve(conn: Connection, run_id: str, budget_s: float, payload: bytes, limit_bytes: int) -> Reply:
+def _on_own_thread(fn: Callable, *args) -> Any:
+    """fn(*args) on a fresh thread: a priority lowered there ends with the run (Linux nice is per thread)."""
+    out = []
+    thread = threading.Thread(target=lambda: out.append(fn(*args)), name="task")
+    thread.start()
+    thread.join()
+    return out[0]
+
+
+def _serve(conn: Connection, run_id: str, budget_s: float, payload: bytes, limit_bytes: int,
+           long_run_s: float) -> Reply:
     deadline = time.monotonic() + budget_s
-    line = _Line(conn, run_id)
+    line = _Line(conn, run_id, long_run_s)
     conn.send(("started", run_id))
     try:
         fn, config = pickle.loads(payload)
@@ -90,6 +107,14 @@ def _serve(conn: Connection, run_id: str, budget_s: float, payload: bytes, limit
     reply = attempt(fn, config, line.on_report, line.should_stop, deadline, limit_bytes)
     line.send_rows()
     return reply
+
+
+def _give_way() -> None:
+    """Lower this thread's CPU priority, so that shorter runs on the same cores go first."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), GIVE_WAY_NICE)
+    except (AttributeError, OSError):  # no per-thread priorities here: the run just keeps its share
+        pass
 
 
 def _limit_threads(torch_threads: int) -> None:
