@@ -21,7 +21,8 @@ class MLP(nn.Module):
         layers, fan_in = [], in_features
         for name in activations:
             act = ACTIVATIONS[name]
-            layers.append(nn.Sequential(nn.Linear(fan_in, act.units(width, maxout_k)), act.module(name, slope, maxout_k)))
+            linear = nn.Linear(fan_in, act.units(width, maxout_k))
+            layers.append(nn.Sequential(linear, act.module(name, slope, maxout_k)))
             fan_in = width
         self.hidden = nn.ModuleList(layers)
         self.out = nn.Linear(fan_in, num_classes)

@@ -78,6 +78,9 @@ class Hooks:
         return ""
 
 
+NO_HOOKS = Hooks()  # a run nobody watches: no reports, no stop, no deadline
+
+
 @dataclass(frozen=True)
 class TrainSettings:
     steps: int = 300  # optimizer updates
@@ -101,7 +104,7 @@ def _finite(metrics: dict) -> bool:
     return all(math.isfinite(v) for v in metrics.values() if isinstance(v, float))
 
 
-def loop(step: Callable[[int], float], steps: int, report_every: int = 10, hooks: Hooks = Hooks(),
+def loop(step: Callable[[int], float], steps: int, report_every: int = 10, hooks: Hooks = NO_HOOKS,
          measure: Measure | None = None, advice: str = "Try a smaller learning rate.") -> TrainOutcome:
     """Call `step(i)` for i = 1..steps; each returns the loss it stepped on (before its update).
 
@@ -164,7 +167,7 @@ def batches(n: int, batch_size: int, generator: torch.Generator, device: torch.d
 
 def train(net: nn.Module, X: Tensor, y: Tensor, loss_fn: Callable[[Tensor, Tensor], Tensor],
           settings: TrainSettings, generator: torch.Generator, measure: Measure | None = None,
-          hooks: Hooks = Hooks()) -> TrainOutcome:
+          hooks: Hooks = NO_HOOKS) -> TrainOutcome:
     """Train `net` on (X, y) with minibatches drawn from `generator`."""
     optimizer = make_optimizer(settings.optimizer, net.parameters(), settings.lr, settings.hyper)
     batch_indices = batches(len(X), settings.batch_size, generator, X.device)

@@ -34,7 +34,8 @@ def function_cards(names: list[str], x_range: float, slope: float, k: int) -> No
                 st.latex(act.latex.replace(r"\alpha", f"{slope:g}") if act.uses == "slope" else act.latex)
                 st.caption(f"Range: {act.output_range} · Zero-centred: {act.zero_centred}")
                 chart(("curve", name, x_range, setting),
-                      lambda: curve_figure(curve(name, -x_range, x_range, slope=slope, maxout_k=k), act.label),
+                      lambda name=name, act=act: curve_figure(curve(name, -x_range, x_range, slope=slope, maxout_k=k),
+                                                              act.label),
                       f"act_curve_{name}")
                 st.caption(act.note + act.plot_note)
 
