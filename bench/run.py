@@ -261,30 +261,26 @@ def _memory(process: psutil.Process) -> tuple[float, float | None]:
     return rss, uss
 
 
-def _role(child: psutil.Process, manager_pid: int | None, forkserver_pids: set[int]) -> str:
-    """A short label for a child of the server: forkserver, manager, pool worker, ..."""
+def _role(child: psutil.Process, forkserver_pids: set[int]) -> str:
+    """A short label for a child of the server: forkserver, worker, ..."""
     cmdline = " ".join(child.cmdline())
-    if child.pid == manager_pid:
-        return "multiprocessing manager"
     if "forkserver" in cmdline and child.ppid() not in forkserver_pids:
         return "forkserver"
     if "resource_tracker" in cmdline:
         return "resource tracker"
     if child.ppid() in forkserver_pids:
-        return "pool worker"
+        return "worker"
     return f"child ({cmdline[:40]})"
 
 
 def memory_rows(runner) -> list[Row]:
     """RSS (and unique USS) of the server and of every process under it."""
     me = psutil.Process()
-    manager = getattr(getattr(runner, "_manager", None), "_process", None)
-    manager_pid = getattr(manager, "pid", None)
     children = me.children(recursive=True)
     forkserver_pids = {c.pid for c in children
                        if c.ppid() == me.pid and "forkserver" in " ".join(c.cmdline())}
     processes = [("server (this process)", me)]
-    processes += sorted(((_role(c, manager_pid, forkserver_pids), c) for c in children),
+    processes += sorted(((_role(c, forkserver_pids), c) for c in children),
                         key=lambda item: (item[0], item[1].pid))
     rows, total_rss, total_uss = [], 0.0, 0.0
     for role, process in processes:
@@ -307,7 +303,8 @@ def memory_rows(runner) -> list[Row]:
 def runner_rows() -> list[Row]:
     """Latency, cache, fairness and memory rows from one runner, always shut down."""
     note(f"starting the runner ({WORKERS} workers) and warming it up")
-    runner = make_runner(RunnerSettings(workers=WORKERS))
+    runner = make_runner(RunnerSettings(workers=WORKERS), preload=("engine.activation_demo",),
+                         warmup=((run, MLPDemoConfig(points=40, train=TrainSettings(steps=2))),))
     seeds = Seeds()
     try:
         warm_up(runner, seeds)
