@@ -25,7 +25,10 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import partial
 
 import psutil
 
@@ -78,21 +81,17 @@ class Learner:
         return time.perf_counter() - clicked, "no answer"
 
 
-def together(learners: list[Learner], configs: list[MLPDemoConfig]) -> list[tuple[float, str]]:
-    """Each learner trains its config on its own thread, all clicking at the same moment."""
-    results: list = [None] * len(learners)
-    barrier = threading.Barrier(len(learners))
+def together(calls: list[Callable]) -> list:
+    """Each call on its own thread, all released at the same moment; their results in order."""
+    barrier = threading.Barrier(len(calls))
 
-    def click(i: int) -> None:
+    def released(call: Callable):
         barrier.wait()
-        results[i] = learners[i].train(configs[i])
+        return call()
 
-    threads = [threading.Thread(target=click, args=(i,)) for i in range(len(learners))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+    with ThreadPoolExecutor(len(calls)) as pool:
+        futures = [pool.submit(released, call) for call in calls]
+    return [future.result() for future in futures]
 
 
 def p(values: list[float], percent: int) -> float:
@@ -107,7 +106,7 @@ def one_link_rows(runner, seeds: Seeds) -> list[Row]:
     learners = [Learner(runner, f"class{i}") for i in range(CLASS)]
     config = MLPDemoConfig(seed=seeds())
     before = runner.runs_started
-    results = together(learners, [config] * CLASS)
+    results = together([partial(learner.train, config) for learner in learners])
     runs = runner.runs_started - before
     busy = sum(learner.busy for learner in learners)
     done = sum(state == DONE for _, state in results)
@@ -123,7 +122,8 @@ def one_link_rows(runner, seeds: Seeds) -> list[Row]:
 def many_configs_rows(runner, seeds: Seeds) -> list[Row]:
     """LEARNERS learners submit their own default demo at the same moment."""
     learners = [Learner(runner, f"many{i}") for i in range(LEARNERS)]
-    results = together(learners, [MLPDemoConfig(seed=seeds()) for _ in learners])
+    configs = [MLPDemoConfig(seed=seeds()) for _ in learners]
+    results = together([partial(learner.train, config) for learner, config in zip(learners, configs, strict=True)])
     times = [t for t, state in results if state == DONE]
     failures = sum(state != DONE for _, state in results)
     positions = [pos for learner in learners for pos in learner.positions]
@@ -153,11 +153,7 @@ def others_train(runner, seeds: Seeds, label: str) -> list[float]:
             if state == DONE:
                 times.append(seconds)
 
-    threads = [threading.Thread(target=rounds, args=(learner,)) for learner in learners]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    together([partial(rounds, learner) for learner in learners])
     return times
 
 
@@ -212,11 +208,10 @@ def main() -> int:
         rows += fairness_rows(runner, seeds)
     finally:
         runner.shutdown()
-    print(header())
-    print(f"Load average at the end: {' '.join(f'{x:.1f}' for x in psutil.getloadavg())}; "
-          f"workers {settings.workers}, queue {settings.max_queued}, job limit {settings.job_timeout_s:g} s")
-    print()
-    print(table(rows))
+    load = " ".join(f"{x:.1f}" for x in psutil.getloadavg())
+    print(f"{header()}\nLoad average at the end: {load}; workers {settings.workers}, queue {settings.max_queued}, "
+          f"job limit {settings.job_timeout_s:g} s, long runs give way after {settings.long_run_s:g} s")
+    print(f"\n{table(rows)}")
     note(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 

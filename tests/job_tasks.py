@@ -1,7 +1,9 @@
 """Small tasks for the job-runner tests, in a module so that worker processes can import them; and a wait helper."""
 
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 
 def stubborn_sleep(seconds, on_report=None, should_stop=None, deadline=None):
@@ -69,3 +71,16 @@ def wait_for(predicate, timeout=10.0):
 def tagged_count(config, on_report=None, should_stop=None, deadline=None):
     """polite_count of (tag, steps): the tag makes otherwise equal runs different runs."""
     return polite_count(config[1], on_report, should_stop, deadline)
+
+
+def together(calls):
+    """Each call on its own thread, all released at the same moment; each one's result, or what it raised."""
+    barrier = threading.Barrier(len(calls))
+
+    def released(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        futures = [pool.submit(released, call) for call in calls]
+    return [future.exception() or future.result() for future in futures]

@@ -1,14 +1,13 @@
 """The job service's policy, the same on the real worker processes and on in-process threads."""
 
 import logging
-import threading
 
 import pytest
 
 from jobs import RunnerSettings, ServerBusy, make_runner
 from jobs.runner import CANCELLED, DONE, FAILED, QUEUED, RUNNING
 from jobs.task import OUT_OF_MEMORY, SERVER_ERROR, time_budget
-from tests.job_tasks import crashing, hands_back, polite_count, stubborn_sleep, until_deadline, wait_for
+from tests.job_tasks import crashing, hands_back, polite_count, stubborn_sleep, together, until_deadline, wait_for
 
 LIMIT_S = 3.0
 
@@ -21,29 +20,9 @@ def runner(request):
     r.shutdown()
 
 
-def at_once(calls):
-    """Run the calls on threads released together; their results in order."""
-    results = [None] * len(calls)
-    barrier = threading.Barrier(len(calls))
-
-    def call(i):
-        barrier.wait()
-        try:
-            results[i] = calls[i]()
-        except ServerBusy as busy:
-            results[i] = busy
-
-    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 def test_twenty_learners_opening_one_link_share_one_run_and_all_see_it(runner):
     before = runner.runs_started
-    tickets = at_once([lambda i=i: runner.submit(f"learner{i}", polite_count, 60) for i in range(20)])
+    tickets = together([lambda i=i: runner.submit(f"learner{i}", polite_count, 60) for i in range(20)])
     assert not any(isinstance(t, ServerBusy) for t in tickets) and len(set(tickets)) == 20
     wait_for(lambda: runner.job(tickets[0]).progress)
     assert {runner.job(t).watchers for t in tickets} == {20}
@@ -100,7 +79,7 @@ def test_shared_runs_take_no_extra_place_in_the_queue(runner):
     assert [runner.job(q).position for q in queued] == [1, 2]
     with pytest.raises(ServerBusy):
         runner.submit("late", polite_count, 30)
-    joined = at_once([lambda i=i: runner.submit(f"class{i}", polite_count, 10) for i in range(10)])
+    joined = together([lambda i=i: runner.submit(f"class{i}", polite_count, 10) for i in range(10)])
     assert all(runner.job(j).position == 2 and runner.job(j).watchers == 11 for j in joined)
     for h in holders:
         runner.cancel(h)

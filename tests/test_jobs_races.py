@@ -22,7 +22,7 @@ from jobs.process_executor import ProcessExecutor
 from jobs.runner import CANCELLED, DONE, FINAL, QUEUED, RUNNING, task_key
 from jobs.service import JobService
 from jobs.thread_executor import ThreadExecutor
-from tests.job_tasks import polite_count, stubborn_sleep, tagged_count, wait_for, whose_pid
+from tests.job_tasks import polite_count, stubborn_sleep, tagged_count, together, wait_for, whose_pid
 
 EXECUTORS = {"thread": ThreadExecutor, "process": ProcessExecutor}
 SETTINGS = RunnerSettings(workers=2, max_queued=2, job_timeout_s=5.0, stop_grace_s=0.2)
@@ -84,27 +84,6 @@ def watched_service(backend: str, **changes) -> tuple[JobService, Watched]:
     return service, service.executor
 
 
-def together(calls):
-    """Run the calls on threads released at the same moment."""
-    barrier = threading.Barrier(len(calls))
-    errors = []
-
-    def call(fn):
-        barrier.wait()
-        try:
-            fn()
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=call, args=(fn,)) for fn in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
-
-
 class Classroom(RuleBasedStateMachine):
     """Learners clicking at once; after every burst the service must still keep its promises."""
 
@@ -121,7 +100,9 @@ class Classroom(RuleBasedStateMachine):
     @rule(clicks=st.lists(st.tuples(st.integers(0, 4), st.sampled_from(["submit", "stop", "look"]),
                                     st.integers(0, len(STEPS))), min_size=1, max_size=8))
     def burst(self, clicks):
-        together([lambda click=click: self.click(*click) for click in clicks])
+        raised = [r for r in together([lambda click=click: self.click(*click) for click in clicks])
+                  if isinstance(r, Exception)]
+        assert not raised, raised
 
     @precondition(lambda self: self.tickets)
     @rule(seconds=st.sampled_from([0.0, 0.05, 0.2]))
@@ -209,8 +190,9 @@ def test_a_stop_racing_its_own_submit_always_stops_the_run(backend):
             service.cancel(job_id)
 
         for round_ in range(3):
-            together([lambda i=i: submit_then_stop(round_ * 4 + i) for i in range(4)]
-                     + [lambda: [service.job(t) for t in list(tickets)]] * 2)
+            results = together([lambda i=i: submit_then_stop(round_ * 4 + i) for i in range(4)]
+                               + [lambda: [service.job(t) for t in list(tickets)]] * 2)
+            assert not [r for r in results if isinstance(r, Exception)]
         assert all(service.wait(t, timeout=15).state == CANCELLED for t in tickets)
         assert spy.ever_started <= spy.ever_stopped
         wait_for(lambda: not spy.flying, timeout=15)
@@ -238,8 +220,10 @@ def test_killing_every_worker_while_learners_submit_leaves_exactly_a_full_pool()
                     pass
 
         for round_ in range(2):
-            together([kill_all] + [lambda i=i: tickets.append(service.submit(f"k{round_}-{i}", polite_count, 5 + i))
-                                   for i in range(4)])
+            results = together([kill_all] + [lambda i=i: tickets.append(service.submit(f"k{round_}-{i}",
+                                                                                       polite_count, 5 + i))
+                                             for i in range(4)])
+            assert not [r for r in results if isinstance(r, Exception)]
         assert all(service.wait(t, timeout=60).settled for t in tickets)
         assert service.wait(service.submit("after", polite_count, 2), timeout=60).state == DONE
         # a worker killed while starting up is replaced after a pause
