@@ -14,7 +14,9 @@ def _usable_cores() -> int:
 @dataclass(frozen=True)
 class RunnerSettings:
     backend: str = "process"  # DLLAB_BACKEND: "process" (worker processes) or "thread" (in-process, for tests)
-    workers: int = _usable_cores()  # DLLAB_WORKERS: worker processes
+    # DLLAB_WORKERS: worker processes. Twice the cores, so that long runs, which give way to short
+    # ones (long_run_s), can never hold every core while others wait.
+    workers: int = 2 * _usable_cores()
     torch_threads: int = 1  # DLLAB_TORCH_THREADS: torch threads in each worker
     max_queued: int = 64  # DLLAB_MAX_QUEUED: runs waiting for a worker before "server busy" (a class of 40+)
     job_timeout_s: float = 60.0  # DLLAB_JOB_TIMEOUT_S: wall-clock limit of one running job

@@ -40,6 +40,14 @@ def whose_pid(tag, on_report=None, should_stop=None, deadline=None):
     return os.getpid()
 
 
+def own_priority(seconds, on_report=None, should_stop=None, deadline=None):
+    """Works for a while, asking whether to stop as a training loop does; then its thread's nice value."""
+    until = time.monotonic() + seconds
+    while time.monotonic() < until and not should_stop():
+        time.sleep(0.01)
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
 def broken(message, on_report=None, should_stop=None, deadline=None):
     raise ValueError(message)
 

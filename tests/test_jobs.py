@@ -9,7 +9,7 @@ from engine.trainer import TrainSettings
 from jobs import RunnerSettings, ServerBusy, make_runner
 from jobs.cache import ResultCache
 from jobs.runner import CANCELLED, DONE, FAILED, QUEUED, RUNNING, TIMED_OUT
-from tests.job_tasks import broken, polite_count, stubborn_sleep, wait_for
+from tests.job_tasks import broken, own_priority, polite_count, stubborn_sleep, wait_for
 
 QUICK = MLPDemoConfig(train=TrainSettings(steps=40, report_every=10))
 LIMIT_S = 4.0
@@ -145,3 +145,12 @@ def test_a_job_stopped_while_queued_never_starts(runner):
         runner.cancel(h)
     job = runner.wait(waiting, timeout=10)
     assert job.state == CANCELLED and job.result is None and job.progress == []
+
+
+def test_a_long_run_gives_way_to_short_ones_and_the_next_run_starts_at_full_priority():
+    r = make_runner(RunnerSettings(workers=1, long_run_s=0.2))
+    try:
+        long, short = (r.wait(r.submit("lee", own_priority, seconds), timeout=30) for seconds in (0.6, 0.0))
+        assert long.result > 0 and short.result == 0
+    finally:
+        r.shutdown()
