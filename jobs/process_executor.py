@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 FORKSERVER_PRELOAD = ("jobs.forkserver_setup", "jobs.worker")
 IDLE_WAKE_S = 0.5  # longest sleep of the executor's thread when no limit is due
 RESPAWN_PAUSE_S = 1.0  # after a worker dies before it was ready, so that a broken setup does not spin
-FAILED_STARTS = 3  # workers in a row that die before they are ready: the setup is broken, waiting runs fail
+FAILED_STARTS = 3  # workers in a row that fail to start or die before they are ready: waiting runs fail
 READY_WITHIN_S = 120.0  # a worker still warming up after this long is stuck, and is replaced
 WORKER_DIED = ("The training process ended unexpectedly; the server may be short of memory. "
                "Try again, or try a smaller network.")
@@ -220,6 +220,7 @@ class ProcessExecutor(Executor):
                 self._spawn()
             except Exception:
                 log.exception("could not start a worker")
+                self._failed_starts += 1
                 self._respawn_at = now + RESPAWN_PAUSE_S
 
     def _spawn(self) -> None:
