@@ -48,6 +48,12 @@ def own_priority(seconds, on_report=None, should_stop=None, deadline=None):
     return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
 
+def leave_mark(folder, on_report=None, should_stop=None, deadline=None):
+    """Writes a file named after its process, and the seconds it had until its deadline."""
+    with open(os.path.join(folder, str(os.getpid())), "w") as mark:
+        mark.write(str(deadline - time.monotonic()))
+
+
 def broken(message, on_report=None, should_stop=None, deadline=None):
     raise ValueError(message)
 

@@ -1,4 +1,4 @@
-"""Workers never run the server's main script (under Streamlit, the app itself), whenever they start."""
+"""How workers start: warmed up, and never running the server's main script (under Streamlit, the app)."""
 
 import os
 import signal
@@ -8,7 +8,7 @@ import types
 
 from jobs import RunnerSettings, make_runner
 from jobs.runner import DONE
-from tests.job_tasks import wait_for, whose_pid
+from tests.job_tasks import broken, leave_mark, wait_for, whose_pid
 
 APP = "import pathlib\npathlib.Path({marker!r}).write_text('the app script ran in a worker')\n"
 
@@ -53,3 +53,15 @@ def test_a_plain_forkserver_child_would_run_it(tmp_path):
     ])
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
     assert marker.exists()  # so the test above would catch a worker that ran the app
+
+
+def test_every_worker_warms_up_once_and_a_failing_warm_up_is_only_logged(tmp_path):
+    runner = make_runner(RunnerSettings(workers=2, job_timeout_s=20.0),
+                         warmup=[(broken, "no such dataset"), (leave_mark, str(tmp_path))])
+    try:
+        wait_for(lambda: len(list(tmp_path.iterdir())) == 2, timeout=30)
+        assert sorted(int(mark.name) for mark in tmp_path.iterdir()) == sorted(runner.executor.worker_pids())
+        assert all(0 < float(mark.read_text()) <= 18.0 for mark in tmp_path.iterdir())  # the deadline it was given
+        assert runner.wait(runner.submit("a", whose_pid, 1), timeout=30).state == DONE
+    finally:
+        runner.shutdown()
