@@ -109,6 +109,8 @@ class ProcessExecutor(Executor):
 
     def shutdown(self) -> None:
         with self._lock:
+            if self._closed:
+                return
             self._closed = True
             self._wake()
         self._thread.join(timeout=5)
@@ -118,6 +120,8 @@ class ProcessExecutor(Executor):
             w.process.join(timeout=5)
             w.conn.close()
         self._workers = []
+        self._wake_r.close()
+        self._wake_w.close()
 
     def worker_pids(self) -> list[int]:
         """Process ids of the current workers, ready or warming up."""
