@@ -3,23 +3,20 @@
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.style import COLORS, figure, layout
+from charts.style import COLORS, axis, figure
+
+
+def _lines(history: pd.DataFrame, columns: tuple[tuple[str, str], ...]) -> list[dict]:
+    return [dict(type="scatter", x=history["step"].to_numpy(), y=history[column].to_numpy(), name=name,
+                 line=dict(color=COLORS[i])) for i, (column, name) in enumerate(columns) if column in history]
 
 
 def loss_figure(history: pd.DataFrame, title: str = "Loss") -> go.Figure:
     """Train and test loss against step; a live run passes the rows it has so far."""
-    fig = figure()
-    if not history.empty:
-        for column, name, color in (("train_loss", "train", COLORS[0]), ("test_loss", "test", COLORS[1])):
-            if column in history:
-                fig.add_trace(go.Scatter(x=history["step"], y=history[column], name=f"{name} loss",
-                                         line=dict(color=color)))
-    return layout(fig, title, xaxis_title="step", yaxis_title="cross-entropy", yaxis_rangemode="tozero")
+    traces = [] if history.empty else _lines(history, (("train_loss", "train loss"), ("test_loss", "test loss")))
+    return figure(traces, title, xaxis=axis("step"), yaxis=axis("cross-entropy", rangemode="tozero"))
 
 
 def accuracy_figure(history: pd.DataFrame) -> go.Figure:
-    fig = figure()
-    for column, name, color in (("train_acc", "train", COLORS[0]), ("test_acc", "test", COLORS[1])):
-        fig.add_trace(go.Scatter(x=history["step"], y=history[column], name=f"{name} accuracy",
-                                 line=dict(color=color)))
-    return layout(fig, "Accuracy", xaxis_title="step", yaxis_tickformat=".0%", yaxis_range=[0, 1.02])
+    traces = _lines(history, (("train_acc", "train accuracy"), ("test_acc", "test accuracy")))
+    return figure(traces, "Accuracy", xaxis=axis("step"), yaxis=axis(tickformat=".0%", range=[0, 1.02]))

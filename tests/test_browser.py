@@ -86,8 +86,26 @@ def test_a_training_run_starts_and_finishes_in_the_browser(page, app_url):
     wait_for_text(page, "One hidden layer:", "xor")
     assert_no_exception(page)
     assert "data=xor" in page.url  # the setup stays shareable
+    page.wait_for_function("!document.body.innerText.includes('Starting the training workers')", timeout=30_000)
     page.set_viewport_size({"width": 1400, "height": 5600})
     page.screenshot(path=SHOTS / "activations-trained.png")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_two_sections_that_go_live_at_once_both_settle(page, app_url):
+    """A long network run, then Train both: the network section shows it was replaced, XOR shows its result.
+
+    (A cached XOR result would be shown at once and leave the network run going.)
+    """
+    # Minutes of work for the network, and an XOR setup that no other test has trained.
+    page.goto(f"{app_url}/activations?steps=3000&width=64&depth=8&acts=maxout&k=6&seed=77&xwidth=7")
+    wait_for_app(page)
+    wait_for_text(page, "Training: step", "long-run")
+    page.get_by_role("button", name="Train both").click()
+    wait_for_text(page, "One hidden layer:", "xor-after-replace")
+    wait_for_text(page, "you started another run", "replaced-note")
+    assert page.locator("[data-testid=stProgress]").count() == 0
+    assert_no_exception(page)
 
 
 def test_a_lessons_try_it_link_opens_the_demo_with_its_preset_in_the_same_tab(page, app_url):

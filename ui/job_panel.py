@@ -17,7 +17,7 @@ import streamlit as st
 
 from jobs import Job, JobRunner, ServerBusy, make_runner
 from jobs.runner import CANCELLED, DONE, QUEUED
-from ui.fragments import in_fragment_rerun, rerun_section
+from ui.fragments import rerun_section, running_on_its_own
 from ui.topics import preload_modules, warmups
 
 POLL_S = 0.3  # how often a live view refreshes
@@ -150,7 +150,7 @@ def _first_frame(slot: str, job: Job) -> Job:
 
 @st.fragment(run_every=POLL_S)
 def _wait_for_workers(slot: str) -> None:
-    if runner() is not None and in_fragment_rerun():
+    if runner() is not None and running_on_its_own():
         rerun_section(slot)
 
 
@@ -158,7 +158,7 @@ def _wait_for_workers(slot: str) -> None:
 def _live(slot: str, job_id: str, steps: int, live_chart: Callable[[pd.DataFrame], go.Figure]) -> None:
     """The running job, redrawn every POLL_S; when it settles, the section redraws with the result."""
     job = runner().job(job_id)
-    if job.settled and in_fragment_rerun():
+    if job.settled and running_on_its_own():
         rerun_section(slot)
     if st.button("Stop", key=f"{slot}_stop", icon=":material/stop_circle:"):
         runner().cancel(job_id)
