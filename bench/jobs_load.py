@@ -1,6 +1,6 @@
 """Load figures for the job service: a class on one server, reported, not asserted.
 
-Run from the repository root (two to four minutes; not part of the test suite):
+Run from the repository root (three to five minutes; not part of the test suite):
 
     PYTHONPATH=. python -m bench.jobs_load
 
@@ -16,11 +16,14 @@ the page's live view does. Rows:
   seed, all at once. p50 / p95 seconds to the result, failures (busy answers, or a run that
   did not end done), the queue positions they were shown, and the server's memory.
 - largest job beside 10 learners: 10 learners each train the default demo ROUNDS times (new
-  seed each time, straight after their last result); their p95 seconds to a result, first
-  alone, then while one more learner submits the largest job the page allows, again as soon
-  as each one ends.
+  seed each time, straight after their last result); their p95 seconds to a result, alone,
+  and while one more learner submits the largest job the page allows, again as soon as each
+  one ends. Measured for these settings and for the design before (one worker per core, long
+  runs not giving way), taking turns PHASES times so that other load on the machine falls on
+  both alike.
 """
 
+import math
 import statistics
 import sys
 import threading
@@ -37,13 +40,14 @@ from engine.activation_demo import MLPDemoConfig, run
 from engine.trainer import TrainSettings
 from jobs import RunnerSettings, ServerBusy, make_runner
 from jobs.runner import DONE, QUEUED
+from jobs.settings import usable_cores
 
 POLL_S = 0.3  # the page's live view reads its job this often
 CLASS = 20
 LEARNERS = 40
 OTHERS = 10
 ROUNDS = 2
-PHASES = 2  # alone / beside pairs
+PHASES = 3  # turns of alone / beside, for each setting compared
 TINY = MLPDemoConfig(points=40, train=TrainSettings(steps=2))
 LARGEST = MLPDemoConfig(activations=("maxout",) * 8, width=64, maxout_k=6,
                         train=TrainSettings(steps=3000, batch_size=8))  # the page's upper limits
@@ -176,36 +180,57 @@ def beside_the_largest(runner, seeds: Seeds, label: str, log: list) -> list[floa
     return times
 
 
-def fairness_rows(runner, seeds: Seeds, label: str = "") -> list[Row]:
-    """The others' p95 alone and beside a learner who keeps the largest job going, interleaved PHASES times."""
-    alone, beside, log = [], [], []
-    for phase in range(PHASES):  # alternating, so that load from outside falls on both
-        alone += others_train(runner, seeds, f"alone{phase}-")
-        beside += beside_the_largest(runner, seeds, f"beside{phase}-", log)
+def fairness_rows(runners: dict[str, object]) -> list[Row]:
+    """Per setting, the others' times to a result alone and beside a learner who keeps the largest job going.
+
+    Settings and phases take turns, PHASES times, so that load from outside the bench falls on all of them.
+    """
+    seeds = Seeds(1_000_000)
+    times = {label: ([], [], []) for label in runners}  # alone, beside, how the largest jobs ended
+    for phase in range(PHASES):
+        for label, runner in runners.items():
+            alone, beside, log = times[label]
+            alone += others_train(runner, seeds, f"alone{phase}-")
+            beside += beside_the_largest(runner, seeds, f"beside{phase}-", log)
+    return [fairness_row(label, *times[label]) for label in runners]
+
+
+def fairness_row(label: str, alone: list[float], beside: list[float], log: list) -> Row:
     worse = p(beside, 95) / p(alone, 95) - 1
     ends = ", ".join(f"{state} after {t:.0f} s" for t, state in log)
-    return [
-        (f"{OTHERS} learners' p95 to result, alone / beside the largest job{label}",
-         f"{p(alone, 95):.1f} s / {p(beside, 95):.1f} s ({worse:+.0%}); p50 {p(alone, 50):.1f} s / "
-         f"{p(beside, 50):.1f} s; largest jobs: {ends}", "≤ +20%", verdict(worse <= 0.2)),
-    ]
+    return (f"{OTHERS} learners' p95 to result, alone / beside the largest job: {label}",
+            f"{p(alone, 95):.1f} s / {p(beside, 95):.1f} s ({worse:+.0%}); p50 {p(alone, 50):.1f} s / "
+            f"{p(beside, 50):.1f} s; largest jobs: {ends}", "≤ +20%", verdict(worse <= 0.2))
+
+
+def started_runner(settings: RunnerSettings):
+    """A runner as the server starts it, with every worker warm."""
+    runner = make_runner(settings, preload=("engine.activation_demo",), warmup=((run, TINY),))
+    warm = [runner.submit(f"warm-up{i}", run, MLPDemoConfig(seed=900_000 + i)) for i in range(settings.workers)]
+    for job_id in warm:
+        runner.wait(job_id, timeout=120)
+    return runner
 
 
 def main() -> int:
     """Start a server's runner, run each scenario, print the header and table."""
     started = time.perf_counter()
     settings = RunnerSettings.from_env()
+    before = replace(settings, workers=usable_cores(), long_run_s=math.inf)
     note(f"starting the runner: {settings.workers} workers, {settings.max_queued} may wait")
-    runner = make_runner(settings, preload=("engine.activation_demo",), warmup=((run, TINY),))
-    seeds = Seeds()
+    runner, seeds = started_runner(settings), Seeds()
     try:
-        runner.wait(runner.submit("warm-up", run, MLPDemoConfig(seed=seeds())), timeout=120)
         note(f"{CLASS} identical submissions")
         rows = one_link_rows(runner, seeds)
         note(f"{LEARNERS} learners with their own configs")
         rows += many_configs_rows(runner, seeds)
-        note(f"{OTHERS} learners, {ROUNDS} rounds each, alone and beside the largest job")
-        rows += fairness_rows(runner, seeds)
+        note(f"{OTHERS} learners, {ROUNDS} rounds each, alone and beside the largest job, {PHASES} times")
+        compared = started_runner(before)
+        try:
+            rows += fairness_rows({"these settings": runner,
+                                   f"{before.workers} workers, no giving way (the design before)": compared})
+        finally:
+            compared.shutdown()
     finally:
         runner.shutdown()
     load = " ".join(f"{x:.1f}" for x in psutil.getloadavg())

@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass, fields
 
 
-def _usable_cores() -> int:
+def usable_cores() -> int:
     """Cores this process may use (container limits included where the OS tells), at least 1."""
     if hasattr(os, "sched_getaffinity"):  # Linux
         return len(os.sched_getaffinity(0))
@@ -16,7 +16,7 @@ class RunnerSettings:
     backend: str = "process"  # DLLAB_BACKEND: "process" (worker processes) or "thread" (in-process, for tests)
     # DLLAB_WORKERS: worker processes. Twice the cores, so that long runs, which give way to short
     # ones (long_run_s), can never hold every core while others wait.
-    workers: int = 2 * _usable_cores()
+    workers: int = 2 * usable_cores()
     torch_threads: int = 1  # DLLAB_TORCH_THREADS: torch threads in each worker
     max_queued: int = 64  # DLLAB_MAX_QUEUED: runs waiting for a worker before "server busy" (a class of 40+)
     job_timeout_s: float = 60.0  # DLLAB_JOB_TIMEOUT_S: wall-clock limit of one running job
