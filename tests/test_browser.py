@@ -90,6 +90,13 @@ def test_a_training_run_starts_and_finishes_in_the_browser(page, app_url):
     page.set_viewport_size({"width": 1400, "height": 5600})
     page.screenshot(path=SHOTS / "activations-trained.png")
     page.set_viewport_size({"width": 1400, "height": 1000})
+    # Through the navigation to Home and back: the settings return, and the address shows them at once.
+    nav = page.locator("[data-testid=stSidebarNav]")
+    nav.get_by_role("link", name="Home", exact=True).click()
+    page.wait_for_url(f"{app_url}/")
+    nav.get_by_role("link", name="Activation functions", exact=True).click()
+    page.wait_for_url("**/activations?**", timeout=10_000)
+    assert "data=xor" in page.url and "acts=tanh" in page.url
 
 
 def test_two_sections_that_go_live_at_once_both_settle(page, app_url):

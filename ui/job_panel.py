@@ -21,7 +21,7 @@ from ui.fragments import rerun_section, running_on_its_own
 from ui.topics import preload_modules, warmups
 
 POLL_S = 0.3  # how often a live view refreshes
-FIRST_FRAME_S = 0.15  # how long a click waits for the first progress, so the first frame has data
+FIRST_FRAME_S = 0.05  # how long a click waits for the first progress, so the first frame usually has data
 STOP_WAIT_S = 0.6  # how long Stop waits for the run to hand back its partial result
 log = logging.getLogger(__name__)
 
