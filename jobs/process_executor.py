@@ -7,6 +7,7 @@ thread here reads every pipe, keeps the time limits and replaces workers that en
 else ever starts a worker, so two replacements can never race.
 """
 
+import atexit
 import logging
 import math
 import multiprocessing
@@ -81,6 +82,7 @@ class ProcessExecutor(Executor):
             self._respawn(time.monotonic())
         self._thread = threading.Thread(target=self._serve, name="job-executor", daemon=True)
         self._thread.start()
+        atexit.register(self.shutdown)  # before multiprocessing ends the workers, which would look like crashes
 
     # --- the Executor interface ----------------------------------------------------
 
