@@ -1,6 +1,5 @@
 import os
 import signal
-import time
 
 import pytest
 
@@ -34,10 +33,8 @@ def test_a_job_reports_progress_then_its_result(runner):
 def test_an_identical_request_is_answered_from_the_cache_at_once(runner):
     config = MLPDemoConfig(seed=7, train=TrainSettings(steps=30))
     first = runner.wait(runner.submit("alice", run, config))
-    started = time.perf_counter()
     second = runner.job(runner.submit("bob", run, config))
-    assert time.perf_counter() - started < 0.05
-    assert second.state == DONE and second.cached and second.settled
+    assert second.state == DONE and second.cached and second.settled  # settled as it is submitted: no run
     assert second.result is first.result  # one copy in the server, however many sessions hold it
 
 
