@@ -1,21 +1,23 @@
 import streamlit as st
 
-from charts.training import loss_figure
-from ui import activation_views as views
-from ui.job_panel import panel, start_workers
-from ui.lesson_view import lesson_links
-from ui.page_state import PageState
 from ui.topics import BY_SLUG
 
 TOPIC = BY_SLUG["activations"]
-NETWORK, XOR = TOPIC.tasks
-state = PageState("act_", TOPIC.params)
-
-st.title("Activation functions")
+st.title(TOPIC.title)
 st.write(
     "An activation decides what a neuron passes on. Compare the functions and their slopes, "
     "then train a real PyTorch network and watch what each choice does to learning."
 )
+
+# On a fresh server these imports load torch (seconds); the browser draws the title meanwhile.
+from charts.training import loss_figure  # noqa: E402
+from ui import activation_views as views  # noqa: E402
+from ui.job_panel import panel, start_workers  # noqa: E402
+from ui.lesson_view import lesson_links  # noqa: E402
+from ui.page_state import PageState  # noqa: E402
+
+NETWORK, XOR = TOPIC.tasks
+state = PageState("act_", TOPIC.params)
 for note in state.start():
     st.warning(note)
 

@@ -86,9 +86,11 @@ def timed(page, event: str, done_js: str, action) -> float:
     """
     page.evaluate("""([event, done]) => {
         const check = new Function('return ' + done);
-        window.__took = new Promise(resolve => document.addEventListener(event, () => {
+        window.__took = new Promise((resolve, reject) => document.addEventListener(event, () => {
             const t0 = performance.now();
-            const poll = () => check() ? resolve(performance.now() - t0) : setTimeout(poll, 5);
+            const poll = () => check() ? resolve(performance.now() - t0)
+                : performance.now() - t0 > 30000 ? reject(new Error('not done 30 s after the ' + event))
+                : setTimeout(poll, 5);
             poll();
         }, {capture: true, once: true}));
     }""", [event, done_js])

@@ -1,10 +1,11 @@
-"""The Activation functions page's parameters, each declared once, and the configs built from them."""
+"""The Activation functions page's parameters, each declared once, its tasks, and their configs."""
 
-from engine.activation_demo import MLPDemoConfig, XorConfig
+from engine.activation_demo import MLPDemoConfig, XorConfig, run, run_xor
 from engine.activations import ACTIVATION_NAMES, ACTIVATIONS
 from engine.datasets import DATASETS
 from engine.trainer import OPTIMIZERS, TrainSettings
 from ui.params import Choice, ChoiceEach, ChoiceList, Number, Text
+from ui.topics import DemoTask
 
 BATCH_SIZES = (0, 8, 16, 32, 64, 128, 256, 512)  # 0 is full batch
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
@@ -67,3 +68,9 @@ def network_config(values: dict) -> MLPDemoConfig:
 
 def xor_config(values: dict) -> XorConfig:
     return XorConfig(hidden_activation=values["xact"], width=values["xwidth"])
+
+
+TASKS = (
+    DemoTask(run, network_config, MLPDemoConfig(points=40, train=TrainSettings(steps=2))),
+    DemoTask(run_xor, xor_config, XorConfig(steps=2)),
+)

@@ -5,13 +5,11 @@ tests all read this table. Adding a topic is one row here plus the topic's own f
 (see "Adding a topic" in docs/adding-a-topic.md).
 """
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engine import activation_demo
-from engine.trainer import TrainSettings
-from ui import activation_params
 from ui.params import Param
 
 
@@ -33,21 +31,24 @@ class Topic:
     page: str  # its page script
     blurb: str  # one line for Home
     syllabus: tuple[str, ...]  # the syllabus sections its lessons cover
-    params: dict[str, Param]  # its URL parameters, each declared once
-    tasks: tuple[DemoTask, ...]
+    spec: str  # the module that declares its PARAMS and TASKS, imported on first use (it imports torch)
+
+    @property
+    def params(self) -> dict[str, Param]:
+        """Its URL parameters, each declared once."""
+        return importlib.import_module(self.spec).PARAMS
+
+    @property
+    def tasks(self) -> tuple[DemoTask, ...]:
+        return importlib.import_module(self.spec).TASKS
 
 
+# The navigation and Home read this table before any topic module is imported, so a fresh
+# server draws them while torch is still loading.
 TOPICS: tuple[Topic, ...] = (
-    Topic(
-        slug="activations", title="Activation functions", icon=":material/show_chart:", section="Foundations",
-        page="app_pages/activations.py", blurb="why networks need non-linearity, and what each function does "
-        "to learning", syllabus=("A", "B"), params=activation_params.PARAMS,
-        tasks=(
-            DemoTask(activation_demo.run, activation_params.network_config,
-                     activation_demo.MLPDemoConfig(points=40, train=TrainSettings(steps=2))),
-            DemoTask(activation_demo.run_xor, activation_params.xor_config, activation_demo.XorConfig(steps=2)),
-        ),
-    ),
+    Topic(slug="activations", title="Activation functions", icon=":material/show_chart:", section="Foundations",
+          page="app_pages/activations.py", blurb="why networks need non-linearity, and what each function does "
+          "to learning", syllabus=("A", "B"), spec="ui.activation_params"),
 )
 BY_SLUG = {topic.slug: topic for topic in TOPICS}
 
