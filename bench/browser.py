@@ -122,11 +122,16 @@ def network_result_text(page) -> str:
     return " ".join(page.locator("[data-testid=stMetricValue]").all_inner_texts())
 
 
-def train_to_first_frame(page, url: str, rounds: int) -> list[float]:
-    """A long run per round: Train click until the progress bar appears; then Stop."""
-    page.goto(f"{url}/activations?steps=3000&width=64&depth=6")
+def open_trained(page, url: str) -> None:
+    """Open the page and wait until its network demo has trained once."""
+    page.goto(url)
     wait_for_app(page)
     page.get_by_text("Trained on").first.wait_for(timeout=120_000)
+
+
+def train_to_first_frame(page, url: str, rounds: int) -> list[float]:
+    """A long run per round: Train click until the progress bar appears; then Stop."""
+    open_trained(page, f"{url}/activations?steps=3000&width=64&depth=6")
     times = []
     for i in range(rounds):
         set_seed(page, 5000 + i)
@@ -139,9 +144,7 @@ def train_to_first_frame(page, url: str, rounds: int) -> list[float]:
 
 def train_to_result(page, url: str, rounds: int) -> list[float]:
     """The default network demo, a new seed per round, Train click until its numbers change."""
-    page.goto(f"{url}/activations")
-    wait_for_app(page)
-    page.get_by_text("Trained on").first.wait_for(timeout=120_000)
+    open_trained(page, f"{url}/activations")
     times = []
     for i in range(rounds):
         set_seed(page, 7000 + i)

@@ -12,7 +12,7 @@ Progress notes go to stderr; stdout is a machine header line and the table. Rows
   and Adam. One torch thread, engine and bare runs interleaved, median of the per-round ratios.
   The ratio is of CPU steps/s (this thread's CPU time), so other load on a shared machine does
   not skew it; the wall-clock ratio is shown beside it. The engine gets no `measure` callback,
-  but keeps its per-step checks (stop request, time budget, isfinite(loss)).
+  but keeps its per-step checks (stop request, deadline, a finite loss).
 - first progress: submit -> first progress report of a default `MLPDemoConfig` job (new seed each
   time), on a warm 2-worker pool. Median.
 - job finished: submit -> done for those same jobs. Median.
@@ -82,8 +82,7 @@ def engine_fixture() -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
 
 def engine_loop(net: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int, steps: int) -> None:
     """The engine's train() with no measure callback and no reports but the first and last."""
-    settings = TrainSettings(steps=steps, batch_size=batch_size, optimizer="adam", lr=0.01,
-                             report_every=steps + 1, time_budget_s=1e9)
+    settings = TrainSettings(steps=steps, batch_size=batch_size, optimizer="adam", lr=0.01, report_every=steps + 1)
     outcome = train(net, X, y, nn.functional.cross_entropy, settings, torch.Generator().manual_seed(1))
     assert outcome.status == "finished", outcome.message
 
