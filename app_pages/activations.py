@@ -43,7 +43,7 @@ def network() -> None:
     views.network_controls(state)
     state.sync()
     config = NETWORK.from_values(state.values())
-    panel("act_net", NETWORK.fn, config, steps=config.train.steps, autostart=True,
+    panel("act_net", NETWORK.fn, config, steps=config.train.steps, autostart=True, preset=state.presets,
           live_chart=lambda rows: loss_figure(rows, "Loss so far"), show_result=views.network_result)
 
 

@@ -86,3 +86,12 @@ def test_stopping_the_xor_comparison_skips_the_second_model():
 
     result = run_xor(XorConfig(steps=20), should_stop=lambda: True)
     assert result.mlp is None and not result.cacheable
+
+
+def test_a_stop_that_lands_between_the_two_xor_models_skips_the_second():
+    from engine.activation_demo import XorConfig, run_xor
+
+    asked = []
+    stop_after_the_perceptron = lambda: len(asked) >= 20 or bool(asked.append(1))  # its 20 steps, then stop
+    result = run_xor(XorConfig(steps=20), should_stop=stop_after_the_perceptron)
+    assert result.perceptron.status == "finished" and result.mlp is None and not result.cacheable

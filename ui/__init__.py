@@ -1,1 +1,1 @@
-"""Streamlit helpers shared by the pages: URL state, the live job view, lessons."""
+"""Streamlit side: the topic registry, page state, the job panel, figures, navigation and lessons."""

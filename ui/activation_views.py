@@ -154,7 +154,7 @@ def xor_result(job: Job) -> None:
     for col, name, run in ((cols[0], "Single-layer perceptron", job.result.perceptron),
                            (cols[1], "One hidden layer", job.result.mlp)):
         with col:
-            if run is None:
+            if run is None or run.history.empty:
                 st.info(f"{name}: stopped before it trained.")
                 continue
             acc = run.history.iloc[-1].train_acc if not run.history.empty else float("nan")

@@ -1,4 +1,9 @@
-"""Handing over from a fragment's timer to the page section around it."""
+"""Handing over from a fragment's timer to the page section around it.
+
+This builds on Streamlit's own rerun request (what `st.rerun` does inside), which is not
+public API: it is written against the pinned streamlit==1.67.0, and the browser tests
+exercise it (a live view that settles, two sections live at once).
+"""
 
 from typing import NoReturn
 

@@ -74,8 +74,15 @@ def _owner() -> str:
 
 
 def submit(slot: str, fn: Callable, config: Any) -> None:
-    """Start `fn(config)` as this session's job for the slot; a busy server is reported, not raised."""
+    """Start `fn(config)` as this session's job for the slot; a busy server is reported, not raised.
+
+    The slot's previous job stops: an answer from the cache does not replace it on the server,
+    and once the slot shows the new job, the old one would have no Stop button.
+    """
     st.session_state.pop(f"{slot}_busy", None)
+    previous = current(slot)
+    if previous is not None and not previous.settled:
+        runner().cancel(previous.id)
     try:
         st.session_state[f"{slot}_job"] = runner().submit(_owner(), fn, config)
         st.session_state[f"{slot}_config"] = config
@@ -101,11 +108,14 @@ def current(slot: str) -> Job | None:
 
 
 def panel(slot: str, fn: Callable, config: Any, *, steps: int, live_chart: Callable[[pd.DataFrame], go.Figure],
-          show_result: Callable[[Job], None], label: str = "Train", autostart: bool = False) -> None:
+          show_result: Callable[[Job], None], label: str = "Train", autostart: bool = False,
+          preset: int = 0) -> None:
     """Train and Stop, messages, live progress and the settled job's result, for one training section.
 
-    `steps` is how many progress steps the run takes, for the progress bar; `autostart` trains the
-    first config this session sees without a click.
+    `steps` is how many progress steps the run takes, for the progress bar. With `autostart`, the
+    section trains without a click the first time this session sees it, and again whenever a
+    new preset link is opened (`preset`, from `PageState.presets`), so a lesson's Try-it link
+    always shows its own run.
     """
     clicked = st.button(label, type="primary", key=f"{slot}_train", icon=":material/play_arrow:")
     if _failed():
@@ -116,7 +126,9 @@ def panel(slot: str, fn: Callable, config: Any, *, steps: int, live_chart: Calla
         st.info("Starting the training workers…", icon=":material/hourglass_top:")
         _wait_for_workers(slot)
         return
-    if clicked or (autostart and f"{slot}_job" not in st.session_state):
+    unseen = autostart and st.session_state.get(f"{slot}_preset", -1) < preset
+    if clicked or unseen:
+        st.session_state[f"{slot}_preset"] = preset
         submit(slot, fn, config)
     submitted = st.session_state.get(f"{slot}_config")
     if submitted not in (None, config):
@@ -132,11 +144,19 @@ def panel(slot: str, fn: Callable, config: Any, *, steps: int, live_chart: Calla
         _live(slot, job.id, steps, live_chart)
         return
     if job.state == CANCELLED:
-        st.info(job.error or ("Stopped." if job.result is not None else "Stopped before there was anything to show."))
+        st.info(job.error or _stopped(job))
     elif job.state != DONE:
         st.error(job.error)
     if job.result is not None:
         show_result(job)
+
+
+def _stopped(job: Job) -> str:
+    if job.result is not None:
+        return "Stopped."
+    if job.progress:  # a run others still watch goes on for them; this learner keeps what they saw
+        return f"Stopped watching at step {job.progress[-1]['step']}; the run goes on for the others who started it."
+    return "Stopped before there was anything to show."
 
 
 def _first_frame(slot: str, job: Job) -> Job:
@@ -150,7 +170,7 @@ def _first_frame(slot: str, job: Job) -> Job:
 
 @st.fragment(run_every=POLL_S)
 def _wait_for_workers(slot: str) -> None:
-    if runner() is not None and running_on_its_own():
+    if (runner() is not None or _failed()) and running_on_its_own():
         rerun_section(slot)
 
 
@@ -162,8 +182,9 @@ def _live(slot: str, job_id: str, steps: int, live_chart: Callable[[pd.DataFrame
         rerun_section(slot)
     if st.button("Stop", key=f"{slot}_stop", icon=":material/stop_circle:"):
         runner().cancel(job_id)
-        runner().wait(job_id, timeout=STOP_WAIT_S)
-        rerun_section(slot)
+        job = runner().wait(job_id, timeout=STOP_WAIT_S)
+        if running_on_its_own():  # else the next tick redraws the section
+            rerun_section(slot)
     if job.state == QUEUED:
         st.info(f"Waiting for a free worker: you are number {job.position} in the queue.")
         return

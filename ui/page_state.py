@@ -17,6 +17,7 @@ class PageState:
         self.prefix, self.spec = prefix, spec
         self._saved = prefix + "saved"  # widget values kept across pages; Streamlit drops those not shown
         self._written = prefix + "query"  # the query this page last wrote into the address bar
+        self._presets = prefix + "presets"  # how many preset links this session has opened here
 
     def key(self, name: str, i: int | None = None) -> str:
         return f"{self.prefix}{name}" if i is None else f"{self.prefix}{name}_{i}"
@@ -27,6 +28,7 @@ class PageState:
         state = st.session_state
         notes = []
         if query and query != state.get(self._written):  # a link or a shared address: its values win
+            state[self._presets] = self.presets + 1
             values, notes = read(self.spec, query)
             for key, value in self._widget_values(values).items():
                 state[key] = value
@@ -38,6 +40,11 @@ class PageState:
                     state[key] = value
         self.sync()
         return notes
+
+    @property
+    def presets(self) -> int:
+        """How many preset links this session has opened on the page: training panels retrain on a new one."""
+        return st.session_state.get(self._presets, 0)
 
     def widget(self, name: str, where=st, **options):
         """Draw the parameter's widget (in `where`, e.g. a column) and return its value."""
