@@ -80,7 +80,7 @@ class JobService(JobRunner):
         key = task_key(fn, config)
         with self._lock:
             if (hit := self.cache.get(key)) is not None:  # answered at once; the owner's live job carries on
-                return self._add_ticket(owner, self._cached_run(key, fn, config, *hit), cached=True).id
+                return self._add_ticket(owner, self._cached_run(key, fn, config, hit[0]), cached=True).id
             previous = self._live_by_owner.get(owner)
             run = self._live_by_key.get(key)
             if run is None:
@@ -145,8 +145,9 @@ class JobService(JobRunner):
         self._queue.append(run)
         return run
 
-    def _cached_run(self, key: tuple, fn: Task, config: Any, result: Any, size: int) -> _Run:
-        run = _Run(key, fn, config, state=DONE, result=result, size=size, settled=True)
+    def _cached_run(self, key: tuple, fn: Task, config: Any, result: Any) -> _Run:
+        # Size 0: the run holds the cache's own copy, which the cache already counts.
+        run = _Run(key, fn, config, state=DONE, result=result, size=0, settled=True)
         self._keep_settled(run)
         return run
 

@@ -22,9 +22,14 @@ class RunnerSettings:
     job_timeout_s: float = 60.0  # DLLAB_JOB_TIMEOUT_S: wall-clock limit of one running job
     stop_grace_s: float = 0.4  # DLLAB_STOP_GRACE_S: a stopped job not done by then loses its worker
     cache_entries: int = 128  # DLLAB_CACHE_ENTRIES: results kept for repeated configs
-    cache_mb: float = 128.0  # DLLAB_CACHE_MB: memory for those, and as much again for results not yet collected
+    cache_mb: float = 128.0  # DLLAB_CACHE_MB: memory for those, and as much again for the latest finished runs
     result_max_mb: float = 4.0  # DLLAB_RESULT_MAX_MB: largest result one run may hand back
     long_run_s: float = 5.0  # DLLAB_LONG_RUN_S: a run that has trained this long gives way to shorter ones
+
+    def __post_init__(self):
+        for name, low in (("workers", 1), ("max_queued", 0), ("job_timeout_s", 1e-3), ("cache_entries", 1)):
+            if getattr(self, name) < low:
+                raise ValueError(f"DLLAB_{name.upper()}={getattr(self, name)!r}: it must be at least {low:g}")
 
     @property
     def cache_bytes(self) -> int:

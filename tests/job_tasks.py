@@ -65,6 +65,11 @@ def crashing(kind, on_report=None, should_stop=None, deadline=None):
     raise KeyError("internal detail")
 
 
+def sized(size, on_report=None, should_stop=None, deadline=None):
+    """Returns `size` bytes of result."""
+    return b"x" * size
+
+
 def hands_back(kind, on_report=None, should_stop=None, deadline=None):
     """Returns a result that breaks the contract: too large, or not plain data."""
     if kind == "huge":

@@ -8,7 +8,7 @@ from engine.trainer import TrainSettings
 from jobs import RunnerSettings, ServerBusy, make_runner
 from jobs.cache import ResultCache
 from jobs.runner import CANCELLED, DONE, FAILED, QUEUED, RUNNING, TIMED_OUT
-from tests.job_tasks import broken, own_priority, polite_count, stubborn_sleep, wait_for
+from tests.job_tasks import broken, own_priority, polite_count, sized, stubborn_sleep, wait_for
 
 QUICK = MLPDemoConfig(train=TrainSettings(steps=40, report_every=10))
 LIMIT_S = 4.0
@@ -118,6 +118,8 @@ def test_settings_come_from_the_environment_with_clear_errors():
     assert settings.result_max_bytes == 2_000_000 and settings.cache_bytes == 64_000_000
     with pytest.raises(ValueError, match="DLLAB_WORKERS='many'"):
         RunnerSettings.from_env({"DLLAB_WORKERS": "many"})
+    with pytest.raises(ValueError, match="DLLAB_WORKERS=0: it must be at least 1"):
+        RunnerSettings.from_env({"DLLAB_WORKERS": "0"})
 
 
 def test_an_unknown_backend_is_named_in_the_error():
@@ -148,6 +150,20 @@ def test_a_long_run_gives_way_to_short_ones_and_the_next_run_starts_at_full_prio
     r = make_runner(RunnerSettings(workers=1, long_run_s=0.2))
     try:
         long, short = (r.wait(r.submit("lee", own_priority, seconds), timeout=30) for seconds in (0.6, 0.0))
-        assert long.result > 0 and short.result == 0
+        base = os.getpriority(os.PRIO_PROCESS, 0)  # workers start at the server's own nice value
+        assert long.result > base and short.result == base
+    finally:
+        r.shutdown()
+
+
+def test_answers_from_the_cache_take_no_room_from_results_still_to_be_read():
+    r = make_runner(RunnerSettings(backend="thread", workers=1, cache_mb=0.1))  # 100 kB kept, besides the cache
+    try:
+        unread = r.submit("reader", sized, 30_000)
+        r.wait(unread)
+        r.wait(r.submit("class", sized, 40_000))
+        answers = [r.job(r.submit(f"student{i}", sized, 40_000)) for i in range(20)]
+        assert all(a.cached for a in answers)
+        assert r.job(unread).state == DONE  # still there: the answers share the cache's one copy
     finally:
         r.shutdown()
