@@ -189,7 +189,7 @@ def run_xor(config: XorConfig, on_report: Report | None = None, should_stop=None
         return Hooks(report, should_stop, deadline)
 
     perceptron = _run(config.demo(()), hooks_from(0))
-    if perceptron.status in ("cancelled", "out of time") or hooks_from(0).stop_reason():
+    if perceptron.status in ("cancelled", "out of time") or Hooks(None, should_stop, deadline).stop_reason():
         return XorResult(perceptron, None)  # stopped during the perceptron, or right after it
     return XorResult(perceptron, _run(config.demo((config.hidden_activation,)), hooks_from(config.steps)))
 

@@ -8,7 +8,6 @@ a note for the user, so a lesson or a teacher can link to an exact setup.
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 Display = Callable[[object], str] | None  # how a value is shown in its widget
 
@@ -166,7 +165,7 @@ def validate(spec: dict[str, Param], params: dict) -> list[str]:
     problems = [f"unknown parameter {name!r}" for name in params if name not in spec]
     for name, value in params.items():
         if name in spec:
-            raw = spec[name].format(value) if isinstance(value, list | tuple) else str(value)
+            raw = _as_url(spec[name], value)
             try:
                 parsed = spec[name].parse(raw)
             except ValueError as exc:
@@ -179,10 +178,9 @@ def validate(spec: dict[str, Param], params: dict) -> list[str]:
 
 def preset_query(spec: dict[str, Param], params: dict) -> dict[str, str]:
     """A preset (from a lesson) as URL query parameters, e.g. {'data': 'xor', 'depth': '0'}."""
-    return {name: spec[name].format(value) if isinstance(value, list | tuple) else str(value)
-            for name, value in params.items()}
+    return {name: _as_url(spec[name], value) for name, value in params.items()}
 
 
-def query_string(spec: dict[str, Param], params: dict) -> str:
-    """The URL query for a preset, e.g. 'data=xor&depth=0'."""
-    return urlencode(preset_query(spec, params))
+def _as_url(param: Param, value) -> str:
+    """A preset's value as the URL writes it (lists comma-separated)."""
+    return param.format(value) if isinstance(value, list | tuple) else str(value)
