@@ -42,6 +42,7 @@ def test_query_strings_round_trip():
     assert values == {"c": "b", "l": ("a", "b"), "n": 3, "e": ("b", "a")} and notes == []
     assert to_query(spec, values) == {"c": "b", "l": "a,b", "n": "3", "e": "b,a"}
     assert to_query(spec, {"c": "a", "l": ["a"], "n": 1, "e": ("a",)}) == {}  # defaults stay out of the URL
+    assert to_query(spec, {"e": ("a", "a", "a")}) == {} and to_query(spec, {"e": ()}) == {}  # as the default reads
 
 
 def test_a_choice_list_is_a_set_and_a_choice_each_repeats_its_last_item():

@@ -86,6 +86,10 @@ class ChoiceEach:
         values = values or self.default
         return values[min(i, len(values)) - 1]
 
+    def is_default(self, values: tuple[str, ...]) -> bool:
+        """True when every item shown is the default's (a URL without the parameter would give them all)."""
+        return all(value == self.item(self.default, i) for i, value in enumerate(values, 1))
+
 
 @dataclass(frozen=True)
 class Number:
@@ -155,8 +159,10 @@ def to_query(spec: dict[str, Param], values: dict) -> dict[str, str]:
     query = {}
     for name, value in values.items():
         value = tuple(value) if isinstance(value, list) else value
-        if value is not None and value != spec[name].default:
-            query[name] = spec[name].format(value)
+        param = spec[name]
+        if value is None or value == param.default or (isinstance(param, ChoiceEach) and param.is_default(value)):
+            continue
+        query[name] = param.format(value)
     return query
 
 
