@@ -328,3 +328,27 @@ def distill_racers(kappa: float) -> tuple[Racer, Racer]:
     """Gradient descent and momentum at their best settings for this κ."""
     rates = optimal_rates(kappa)
     return Racer("sgd", rates.gd_lr), Racer("momentum", rates.momentum_lr, (("momentum", rates.momentum_beta),))
+
+
+def step_details(track: Track, racer: Racer, t: int) -> list[tuple[str, object]]:
+    """Step t of one racer in numbers: (what, value) rows, each value a 2-vector or a number."""
+    hyper = dict(OPTIMIZERS[racer.optimizer].hyper) | dict(racer.hyper)
+    rows: list[tuple[str, object]] = [("θ before the step", track.position[t - 1]),
+                                      ("gradient g = ∇f(θ)", track.grad[t - 1])]
+    state = {key: values[t] for key, values in track.state.items()}
+    if "momentum_buffer" in state:
+        rows.append((f"velocity v ← {hyper['momentum']:g}·v + g", state["momentum_buffer"]))
+    if "sum" in state:
+        rows.append(("sum of squared gradients G ← G + g²", state["sum"]))
+    if "square_avg" in state:
+        alpha = hyper["alpha"]
+        rows.append((f"mean square s ← {alpha:g}·s + {1 - alpha:.3g}·g²", state["square_avg"]))
+    if "exp_avg" in state:
+        beta1, beta2 = hyper["betas"]
+        c1, c2 = 1 - beta1**t, 1 - beta2**t
+        rows += [(f"first moment m ← {beta1:g}·m + {1 - beta1:.3g}·g", state["exp_avg"]),
+                 (f"second moment v ← {beta2:g}·v + {1 - beta2:.3g}·g²", state["exp_avg_sq"]),
+                 (f"bias correction 1 − β₁^{t}", c1), (f"bias correction 1 − β₂^{t}", c2),
+                 ("m̂ = m / (1 − β₁ᵗ)", state["exp_avg"] / c1), ("v̂ = v / (1 − β₂ᵗ)", state["exp_avg_sq"] / c2)]
+    rows += [("update Δθ", track.update[t]), ("θ after the step", track.position[t]), ("loss f(θ)", track.loss[t])]
+    return rows

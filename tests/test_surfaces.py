@@ -16,6 +16,7 @@ from engine.surfaces import (
     predicted_rate,
     race,
     race_learning_rates,
+    step_details,
     surface_value,
 )
 from engine.trainer import OPTIMIZERS
@@ -163,3 +164,13 @@ def test_the_race_reports_each_racers_loss_as_it_goes():
     race(RaceConfig(steps=10, report_every=5), on_report=lambda step, metrics: rows.append((step, metrics)))
     assert [step for step, _ in rows] == [1, 5, 10]
     assert set(rows[0][1]) >= {"SGD (lr 0.1)", "Adam (lr 0.05)"}
+
+
+def test_the_step_view_shows_adams_bias_corrected_moments():
+    racer = Racer("adam", 0.05)
+    track = race(RaceConfig(racers=(racer,), steps=3)).tracks[0]
+    rows = dict(step_details(track, racer, 2))
+    assert rows["bias correction 1 − β₁^2"] == pytest.approx(1 - 0.9**2)
+    m_hat, v_hat = rows["m̂ = m / (1 − β₁ᵗ)"], rows["v̂ = v / (1 − β₂ᵗ)"]
+    np.testing.assert_allclose(rows["update Δθ"], -0.05 * m_hat / (np.sqrt(v_hat) + 1e-8), rtol=1e-9)
+    np.testing.assert_allclose(rows["θ after the step"], rows["θ before the step"] + rows["update Δθ"])

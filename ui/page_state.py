@@ -57,6 +57,8 @@ class PageState:
             kind = where.number_input if param.box else where.slider
             low, high = (int(param.low), int(param.high)) if param.integer else (param.low, param.high)
             step = param.step if param.step is None or not param.integer else int(param.step)
+            if param.box and not param.integer:
+                options.setdefault("format", "%g")  # a learning rate of 0.0003 must not show as 0.00
             return kind(param.label, low, high, step=step, key=key, help=param.help or None, **options)
         if isinstance(param, ChoiceList):
             return tuple(where.multiselect(param.label, param.options, key=key, help=param.help or None,
@@ -65,6 +67,15 @@ class PageState:
             return where.text_input(param.label, key=key, max_chars=param.max_length, help=param.help or None,
                                     **options)
         return where.selectbox(param.label, param.options, key=key, help=param.help or None, **display, **options)
+
+    def set(self, **values) -> None:
+        """Give widgets new values: call it from a button's on_click, which runs before the widgets are drawn."""
+        state = st.session_state
+        for name, value in values.items():
+            if isinstance(self.spec[name], ChoiceEach):
+                raise TypeError(f"{name}: set a per-item choice through its items' keys")
+            state[self.key(name)] = list(value) if isinstance(value, tuple) else value
+        state[self._saved] = state.get(self._saved, {}) | {self.key(name): state[self.key(name)] for name in values}
 
     def widgets_each(self, name: str, columns: int = 2) -> tuple[str, ...]:
         """A ChoiceEach parameter: one select box per item, laid out in columns."""
