@@ -5,7 +5,7 @@ import pytest
 
 from charts.activations import curve_figure, softmax_figure
 from charts.mlp import boundary_figure, dead_units_figure, gradient_figure, histogram_figure
-from charts.training import accuracy_figure, loss_figure
+from charts.training import accuracy_figure, loss_figure, runs_live_figure
 from engine.activation_demo import MLPDemoConfig, run
 from engine.activations import curve
 from engine.trainer import TrainSettings
@@ -56,3 +56,14 @@ def test_every_figure_passes_plotlys_full_validation(result):
     for fig in figures:
         checked = go.Figure(fig.to_dict())  # raises on any invalid property
         assert checked.layout.template.layout.plot_bgcolor == "white"
+
+
+def test_the_live_view_of_several_runs_draws_one_line_per_run_and_copes_with_no_rows():
+    rows = pd.DataFrame([{"step": 1, "run_step": 1, "run": "a", "batch_loss": 1.0},
+                         {"step": 2, "run_step": 2, "run": "a", "batch_loss": 0.5},
+                         {"step": 3, "run_step": 1, "run": "b", "batch_loss": 0.9}])
+    fig = runs_live_figure(rows, "run")
+    assert [t.name for t in fig.data] == ["a", "b"] and list(fig.data[1].x) == [1]
+    go.Figure(fig.to_dict())
+    assert runs_live_figure(pd.DataFrame(), "run").data == ()
+    assert len(runs_live_figure(rows, None).data) == 1

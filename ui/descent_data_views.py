@@ -1,0 +1,186 @@
+"""Drawing the Gradient descent page's demos on real data: controls, live views and results."""
+
+import pandas as pd
+import streamlit as st
+
+from charts.descent_demos import (
+    batch_epochs_figure,
+    batch_seconds_figure,
+    contour_figure,
+    normalization_loss_figure,
+    optimizer_live_figure,
+    optimizer_loss_figure,
+    schedule_loss_figure,
+    schedule_lr_figure,
+)
+from charts.sweep import search_figure, search_lr_figure, sweep_figure, sweep_live_figure
+from charts.training import runs_live_figure
+from engine.descent_demos import (
+    BATCH_MODEL,
+    SCHEDULES,
+    batch_size_steps,
+    every_optimizer_steps,
+    schedule_steps,  # noqa: F401  (the page's progress bar for the schedules)
+)
+from jobs import Job
+from ui.figures import chart
+from ui.page_state import PageState
+
+
+def _columns(state: PageState, *names: str) -> None:
+    for col, name in zip(st.columns(len(names)), names, strict=True):
+        state.widget(name, col)
+
+
+def _key(job: Job, name: str) -> tuple:
+    result = job.result
+    return (name, result.config, result.status, result.steps_done)
+
+
+def _say(result) -> None:
+    (st.warning if result.status == "diverged" else st.caption)(result.message)
+
+
+# Eight learning rates on a real network
+
+sweep_live = sweep_live_figure
+
+
+def sweep_controls(state: PageState) -> None:
+    _columns(state, "sw_opt", "sw_steps")
+
+
+def sweep_result(job: Job) -> None:
+    result = job.result
+    _say(result)
+    chart(_key(job, "sweep"), lambda: sweep_figure(result), "fig_gd_sweep")
+    table = result.table.rename(columns={"diverged_at": "diverged at step (0: never)"})
+    st.dataframe(table, hide_index=True)
+    with st.expander("Show the code"):
+        st.code(result.code, language="python")
+
+
+# Batch, mini-batch and stochastic
+
+
+batch_steps = batch_size_steps
+
+
+def batch_live(rows: pd.DataFrame):
+    return batch_epochs_figure(rows) if "train_loss" in rows else runs_live_figure(rows, "run")
+
+
+def batch_controls(state: PageState) -> None:
+    st.write(f"Three runs of the same {BATCH_MODEL} on the breast-cancer data, from the same starting weights: the "
+             "whole training set per update, a mini-batch, and a single example. The loss drawn is always the loss "
+             "on the whole training set.")
+    _columns(state, "bs_mini", "bs_epochs", "bs_lr", "bs_schedule")
+
+
+def batch_result(job: Job) -> None:
+    result = job.result
+    _say(result)
+    cols = st.columns(2)
+    chart(_key(job, "batch_epochs"), lambda: batch_epochs_figure(result.history), "fig_gd_batch_epochs", cols[0])
+    chart(_key(job, "batch_seconds"), lambda: batch_seconds_figure(result.history), "fig_gd_batch_seconds", cols[1])
+    st.markdown("**The arithmetic.** An epoch is one pass over the training set; an iteration is one update, on "
+                "one batch. Iterations per epoch = ⌈examples ÷ batch size⌉.")
+    st.dataframe(result.runs, hide_index=True)
+
+
+# Input normalization
+
+
+def norm_live(rows: pd.DataFrame):
+    return runs_live_figure(rows, "run")
+
+
+def norm_controls(state: PageState) -> None:
+    st.write("Linear regression on two raw measurements from the diabetes data, fitted by full-batch gradient "
+             "descent at the best fixed learning rate for each version, first on the raw features and then on the "
+             "standardized ones: (x − mean) / std.")
+    _columns(state, "norm_x1", "norm_x2", "norm_steps")
+
+
+def norm_result(job: Job) -> None:
+    result = job.result
+    _say(result)
+    cols = st.columns(2)
+    for col, run in zip(cols, result.runs, strict=False):
+        chart(_key(job, "norm_" + run.name), lambda run=run: contour_figure(result, run.name),
+              f"fig_gd_norm_{run.name}", col)
+        col.caption(f"Condition number {run.condition:,.4g}; learning rate {run.lr:.4g}; converged "
+                    f"{run.converged_text}.")
+    chart(_key(job, "norm_loss"), lambda: normalization_loss_figure(result), "fig_gd_norm_loss")
+    st.markdown("**What ε is for.** Standardizing divides by the standard deviation. A feature that never changes "
+                "has a standard deviation of 0, and 0 ÷ 0 is not a number; a small ε in the denominator keeps the "
+                "result finite (the same ε appears in Adam, RMSprop and batch normalization, for the same reason).")
+    st.dataframe(result.epsilon, hide_index=True)
+
+
+# Learning-rate schedules
+
+
+def schedule_live(rows: pd.DataFrame):
+    return schedule_loss_figure(rows) if "test_loss" in rows else runs_live_figure(rows, "schedule")
+
+
+def schedule_controls(state: PageState) -> None:
+    _columns(state, "sched", "sched_lr", "sched_epochs")
+    st.caption(" · ".join(f"**{s.label}**: {s.formula}" for s in SCHEDULES.values()))
+
+
+def schedule_result(job: Job) -> None:
+    result = job.result
+    _say(result)
+    cols = st.columns(2)
+    chart(_key(job, "sched_lr"), lambda: schedule_lr_figure(result.history), "fig_gd_sched_lr", cols[0])
+    chart(_key(job, "sched_loss"), lambda: schedule_loss_figure(result.history), "fig_gd_sched_loss", cols[1])
+    st.dataframe(result.finals, hide_index=True)
+
+
+# Grid versus random search
+
+
+def search_live(rows: pd.DataFrame):
+    return runs_live_figure(rows, None)
+
+
+def search_controls(state: PageState) -> None:
+    st.write("The same budget of trials for each method, over two hyperparameters: the learning rate, which "
+             "matters a lot (sampled on a log scale), and a weight decay that barely matters here. All trials train "
+             "together in one vectorized run.")
+    _columns(state, "hp_budget", "hp_seed")
+
+
+def search_result(job: Job) -> None:
+    result = job.result
+    _say(result)
+    chart(_key(job, "search"), lambda: search_figure(result), "fig_gd_search")
+    chart(_key(job, "search_lr"), lambda: search_lr_figure(result), "fig_gd_search_lr")
+    tried = ", ".join(f"{method}: {count} learning rates" for method, count in result.distinct_lrs.items())
+    st.caption(f"Distinct learning rates tried — {tried}.")
+
+
+# The same network under every optimizer
+
+
+every_steps = every_optimizer_steps
+every_live = optimizer_live_figure
+
+
+def every_controls(state: PageState) -> None:
+    st.write("One small network on the breast-cancer data, from the same starting weights and with the same "
+             "mini-batches, trained once with each optimizer at a learning rate that suits it.")
+    _columns(state, "every_steps", "every_seed")
+
+
+def every_result(job: Job) -> None:
+    result = job.result
+    _say(result)
+    chart(_key(job, "every"), lambda: optimizer_loss_figure(result.history), "fig_gd_every")
+    table = pd.DataFrame([{"optimizer": r.label, "lr": r.lr, "train loss": r.train_loss, "test loss": r.test_loss,
+                           "test accuracy": r.test_acc, "status": r.status} for r in result.runs])
+    st.dataframe(table, hide_index=True)
+    with st.expander("Show the code"):
+        st.code("\n".join(r.code for r in result.runs), language="python")

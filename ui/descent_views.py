@@ -1,0 +1,161 @@
+"""Drawing the Gradient descent page: the race's controls and results, and the learning-rate panels."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from charts.surfaces import race_figure, race_loss_figure, side_by_side_figure
+from engine.surfaces import (
+    SURFACES,
+    RaceResult,
+    distill_racers,
+    measured_rate,
+    optimal_rates,
+    predicted_rate,
+    step_details,
+)
+from engine.trainer import OPTIMIZERS, optimizer_code
+from jobs import Job
+from ui.descent_params import LR_PARAM, LR_SIDES
+from ui.figures import chart
+from ui.page_state import PageState
+
+OWN_HYPER = {  # the page's boxes for each optimizer's own hyperparameters
+    "momentum": ("mom",), "nesterov": ("mom",), "rmsprop": ("alpha",), "adam": ("beta1", "beta2"),
+    "adamw": ("beta1", "beta2", "wd"),
+}
+
+
+def race_controls(state: PageState) -> None:
+    """The surface, the start, the racers and each racer's own settings."""
+    cols = st.columns([2, 1, 1, 1])
+    surface = state.widget("surface", cols[0])
+    state.widget("x0", cols[1])
+    state.widget("y0", cols[2])
+    state.widget("steps", cols[3])
+    st.caption(SURFACES[surface].note)
+    if surface == "quadratic":
+        cols = st.columns([1, 2])
+        state.widget("kappa", cols[0])
+        cols[1].button("Use Distill's best settings for this κ", on_click=_use_distill, args=(state,),
+                       help="Gradient descent and momentum at the step sizes (and β) that converge fastest on "
+                            "this quadratic (Goh, “Why Momentum Really Works”, Distill 2017).")
+    chosen = state.widget("opts")
+    with st.expander("Learning rates and each optimizer's own hyperparameters", expanded=False):
+        shown = []
+        for name in chosen:
+            cols = st.columns(4)
+            state.widget(LR_PARAM[name], cols[0])
+            for col, param in zip(cols[1:], OWN_HYPER.get(name, ()), strict=False):
+                if param not in shown:  # shared boxes (momentum β, Adam's betas) appear once
+                    state.widget(param, col)
+                    shown.append(param)
+
+
+def _use_distill(state: PageState) -> None:
+    kappa = st.session_state[state.key("kappa")]
+    gd, momentum = distill_racers(kappa)
+    state.set(surface="quadratic", opts=("sgd", "momentum"), lr_sgd=gd.lr, lr_momentum=momentum.lr,
+              mom=dict(momentum.hyper)["momentum"])
+
+
+def race_result(job: Job) -> None:
+    result: RaceResult = job.result
+    key = ("race", result.config, result.status, result.steps_done)
+    (st.warning if result.status == "diverged" or any(t.diverged_at for t in result.tracks) else st.caption)(
+        result.message)
+    chart(key + ("paths",), lambda: race_figure(result), "fig_gd_race_paths")
+    longest = max(len(t.loss) for t in result.tracks) - 1
+    if longest < 1:
+        return
+    at = st.slider("Replay step", 1, longest, min(longest, 10), key="gd_race_at",
+                   help="What each optimizer computed at this step, in numbers.")
+    chart(key + ("loss", at), lambda: race_loss_figure(result, at), "fig_gd_race_loss")
+    st.dataframe(_step_table(result, at), width="stretch")
+    if result.config.surface == "quadratic":
+        _rates(result)
+    with st.expander("Show the code"):
+        st.code(_code(result), language="python")
+
+
+def _fmt(value) -> str:
+    if np.ndim(value) == 0:
+        return f"{float(value):.4g}"
+    return "(" + ", ".join(f"{v:.4g}" for v in value) + ")"
+
+
+def _step_table(result: RaceResult, t: int) -> pd.DataFrame:
+    """Rows: what each optimizer computed at step t; columns: the optimizers."""
+    columns = {}
+    for track, racer in zip(result.tracks, result.config.racers, strict=True):
+        if t >= len(track.loss):
+            columns[track.name] = {"θ before the step": f"diverged at step {track.diverged_at}"}
+            continue
+        columns[track.name] = {what: _fmt(value) for what, value in step_details(track, racer, t)}
+    return pd.DataFrame(columns).fillna("")
+
+
+def _rates(result: RaceResult) -> None:
+    kappa = result.config.kappa
+    best = optimal_rates(kappa)
+    st.markdown(f"**Convergence rate on this quadratic (κ = {kappa:g}).** Each step multiplies the distance to the "
+                f"minimum by about the rate: the smaller, the faster. At their best settings gradient descent "
+                f"reaches (κ−1)/(κ+1) = {best.gd_rate:.4f} and momentum (√κ−1)/(√κ+1) = {best.momentum_rate:.4f}.")
+    rows = []
+    for track, racer in zip(result.tracks, result.config.racers, strict=True):
+        predicted = predicted_rate(racer, kappa)
+        measured = None if track.diverged_at else measured_rate(track, result.minimum)
+        if predicted is None and measured is None:
+            continue
+        rows.append({"optimizer": track.name, "measured rate": "—" if measured is None else f"{measured:.4f}",
+                     "predicted for these settings": "—" if predicted is None else f"{predicted:.4f}"})
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        st.caption("Measured: the average shrink factor of the distance to the minimum over the second half of the "
+                   "run. Predicted: the spectral radius of the linear update, for SGD and SGD + momentum.")
+
+
+def _code(result: RaceResult) -> str:
+    config = result.config
+    surface = SURFACES[config.surface]
+    makers = "\n".join(f"    lambda point: {optimizer_code(r.optimizer, r.lr, r.hyper, params='[point]')},"
+                       for r in config.racers)
+    return f"""import torch
+
+# f(x, y): {surface.label}, written out in engine/surfaces.py as {surface.fn.__name__}()
+points, optimizers = [], []
+for make in [
+{makers}
+]:
+    point = torch.tensor({tuple(config.start)}, dtype=torch.float64, requires_grad=True)
+    points.append(point)
+    optimizers.append(make(point))
+
+for step in range({config.steps}):
+    for point, optimizer in zip(points, optimizers):
+        optimizer.zero_grad()
+        loss = f(point[0], point[1])
+        loss.backward()
+        optimizer.step()
+        state = optimizer.state[point]  # 'momentum_buffer'; or Adam's 'exp_avg' (m) and 'exp_avg_sq' (v)
+"""
+
+
+def lr_controls(state: PageState) -> None:
+    cols = st.columns(5)
+    for col, name in zip(cols, ("lr_opt", "lr_low", "lr_mid", "lr_high", "lr_steps"), strict=True):
+        state.widget(name, col)
+
+
+def lr_result(job: Job) -> None:
+    result: RaceResult = job.result
+    key = ("lr", result.config, result.status, result.steps_done)
+    chart(key, lambda: side_by_side_figure(result, LR_SIDES), "fig_gd_lr_sides")
+    chart(key + ("loss",), lambda: race_loss_figure(result), "fig_gd_lr_loss")
+    if any(t.diverged_at for t in result.tracks):
+        st.caption(result.message)
+    name = result.config.racers[0].optimizer
+    if name in ("adam", "adamw", "adagrad", "rmsprop"):
+        st.caption(f"{OPTIMIZERS[name].label} divides each step by a running size of the gradient, so a step is "
+                   "never much longer than the learning rate: too large a rate makes it bounce around the "
+                   "minimum rather than fly off.")
