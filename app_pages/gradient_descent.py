@@ -47,7 +47,8 @@ section("gd_batch", BATCH, data_views.batch_controls, data_views.batch_result, d
         steps=data_views.batch_steps)
 
 st.header("Input normalization")
-section("gd_norm", NORM, data_views.norm_controls, data_views.norm_result, data_views.norm_live)
+section("gd_norm", NORM, data_views.norm_controls, data_views.norm_result, data_views.norm_live,
+        steps=data_views.norm_steps)
 
 st.header("Learning-rate schedules")
 section("gd_sched", SCHED, data_views.schedule_controls, data_views.schedule_result, data_views.schedule_live,

@@ -91,6 +91,10 @@ def batch_result(job: Job) -> None:
 # Input normalization
 
 
+def norm_steps(config) -> int:
+    return 2 * config.steps  # raw, then standardized
+
+
 def norm_live(rows: pd.DataFrame):
     return runs_live_figure(rows, "run")
 
@@ -127,7 +131,10 @@ def schedule_live(rows: pd.DataFrame):
 
 def schedule_controls(state: PageState) -> None:
     _columns(state, "sched", "sched_lr", "sched_epochs")
-    st.caption(" · ".join(f"**{s.label}**: {s.formula}" for s in SCHEDULES.values()))
+    for schedule in SCHEDULES.values():
+        st.caption(f"**{schedule.label}**: {schedule.formula_text}")
+    st.caption("η is the peak rate, e the epoch, T the number of epochs, s the step interval, γ the step factor and "
+               "W the warm-up epochs.")
 
 
 def schedule_result(job: Job) -> None:
