@@ -61,15 +61,15 @@ def _loss_axis(history: pd.DataFrame) -> dict:
 
 def batch_epochs_figure(history: pd.DataFrame) -> go.Figure:
     """Full training loss against epochs (passes over the data), one line per batch size; live rows work too."""
-    return figure(_batch_traces(history, "epoch"), "Training loss per epoch", xaxis=axis("epoch"),
-                  yaxis=_loss_axis(history))
+    return figure(_batch_traces(history, "epoch"), "Training loss per epoch", height=400, legend="bottom",
+                  xaxis=axis("epoch"), yaxis=_loss_axis(history))
 
 
 def batch_seconds_figure(history: pd.DataFrame) -> go.Figure:
     """Full training loss against the seconds spent on updates, one line per batch size; live rows work too."""
     rows = history[history["seconds"] > 0] if "seconds" in history else history
-    return figure(_batch_traces(rows, "seconds"), "Training loss per second of computing",
-                  xaxis=axis("seconds spent on updates (log)", type="log"), yaxis=_loss_axis(rows))
+    return figure(_batch_traces(rows, "seconds"), "Training loss per second of computing", height=400,
+                  legend="bottom", xaxis=axis("seconds spent on updates (log)", type="log"), yaxis=_loss_axis(rows))
 
 
 # B. Input normalization
@@ -102,7 +102,7 @@ def contour_figure(result: NormalizationResult, name: str) -> go.Figure:
              marker=dict(size=14, color=COLORS[1], symbol="star", line=dict(width=1, color="white"))),
     ]
     title = f"{name.capitalize()} features: condition number {run.condition:,.{0 if run.condition >= 100 else 2}f}"
-    return figure(traces, title, height=420,
+    return figure(traces, title, height=500, legend="bottom",
                   xaxis=axis(f"w1 (weight on {result.config.x1})", range=[run.w1[0], run.w1[-1]],
                              constrain="domain", exponentformat="power"),
                   yaxis=axis(f"w2 (weight on {result.config.x2})", range=[run.w2[0], run.w2[-1]],

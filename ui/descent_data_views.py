@@ -37,6 +37,11 @@ def _key(job: Job, name: str) -> tuple:
     return (name, result.config, result.status, result.steps_done)
 
 
+def _table(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    """Only these columns, renamed for the learner, numbers rounded."""
+    return frame[list(columns)].rename(columns=columns).round(4)
+
+
 def _say(result) -> None:
     (st.warning if result.status == "diverged" else st.caption)(result.message)
 
@@ -54,8 +59,9 @@ def sweep_result(job: Job) -> None:
     result = job.result
     _say(result)
     chart(_key(job, "sweep"), lambda: sweep_figure(result), "fig_gd_sweep")
-    table = result.table.rename(columns={"diverged_at": "diverged at step (0: never)"})
-    st.dataframe(table, hide_index=True)
+    st.dataframe(_table(result.table, {"lr": "learning rate", "diverged_at": "diverged at step (0: never)",
+                                       "train_loss": "training loss", "test_loss": "test loss",
+                                       "test_acc": "test accuracy"}), hide_index=True)
     with st.expander("Show the code"):
         st.code(result.code, language="python")
 
@@ -85,7 +91,13 @@ def batch_result(job: Job) -> None:
     chart(_key(job, "batch_seconds"), lambda: batch_seconds_figure(result.history), "fig_gd_batch_seconds", cols[1])
     st.markdown("**The arithmetic.** An epoch is one pass over the training set; an iteration is one update, on "
                 "one batch. Iterations per epoch = ⌈examples ÷ batch size⌉.")
-    st.dataframe(result.runs, hide_index=True)
+    st.dataframe(_table(result.runs, {
+        "label": "run", "n_train": "training examples", "batch_size": "batch size",
+        "updates_per_epoch": "iterations per epoch", "total_updates": "iterations", "seconds": "seconds",
+        "examples_per_second": "examples per second", "train_loss": "training loss", "test_acc": "test accuracy"}),
+        hide_index=True)
+    st.caption("Per update, batch size 1 is fastest; per example it is the slowest by far, because one example "
+               "leaves most of the hardware idle. Mini-batches get most of both.")
 
 
 # Input normalization
@@ -143,7 +155,8 @@ def schedule_result(job: Job) -> None:
     cols = st.columns(2)
     chart(_key(job, "sched_lr"), lambda: schedule_lr_figure(result.history), "fig_gd_sched_lr", cols[0])
     chart(_key(job, "sched_loss"), lambda: schedule_loss_figure(result.history), "fig_gd_sched_loss", cols[1])
-    st.dataframe(result.finals, hide_index=True)
+    st.dataframe(_table(result.finals, {"label": "schedule", "epochs_done": "epochs", "train_loss": "training loss",
+                                        "test_loss": "test loss", "test_acc": "test accuracy"}), hide_index=True)
 
 
 # Grid versus random search

@@ -71,7 +71,8 @@ def race_result(job: Job) -> None:
     at = st.slider("Replay step", 1, longest, min(longest, 10), key="gd_race_at",
                    help="What each optimizer computed at this step, in numbers.")
     chart(key + ("loss", at), lambda: race_loss_figure(result, at), "fig_gd_race_loss")
-    st.dataframe(_step_table(result, at), width="stretch")
+    table = _step_table(result, at)
+    st.dataframe(table, width="stretch", height=35 * (len(table) + 1) + 3)  # every row, no inner scrolling
     if result.config.surface == "quadratic":
         _rates(result)
     with st.expander("Show the code"):
