@@ -110,6 +110,26 @@ def slider_redraws(page, rounds: int) -> list[float]:
     return times
 
 
+REPLAYED = "document.querySelectorAll('.js-plotly-plot')[1].layout.shapes[0].x0"  # the race's marked step
+
+
+def replay_redraws(page, url: str, rounds: int) -> list[float]:
+    """Gradient descent page: arrow-key steps on the race's replay slider, each until the loss chart marks it."""
+    page.goto(f"{url}/gradient-descent")
+    wait_for_app(page)
+    page.get_by_text("Replay step").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(500)
+    thumb = page.get_by_role("slider", name="Replay step")
+    times = []
+    for i in range(rounds):
+        thumb.focus()
+        key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
+        before = page.evaluate(REPLAYED)
+        times.append(timed(page, "keydown", f"{REPLAYED} !== {before}", lambda key=key: page.keyboard.press(key)))
+        page.wait_for_timeout(300)
+    return times
+
+
 def set_seed(page, seed: int) -> None:
     box = page.get_by_label("Seed")
     box.fill(str(seed))
@@ -226,6 +246,9 @@ def main() -> int:
             note("server CPU, whole-page rerun")
             rows.append(row("server CPU, one rerun of the page, nothing changed", rerun_cpu(page, process, 5),
                             "ms", "≤ 100 ms"))
+            note("gradient descent: replay slider → step marked")
+            rows.append(row("Gradient descent race: replay-step slider → loss chart and step table redrawn, p50",
+                            replay_redraws(page, url, args.rounds), "ms", "≤ 150 ms"))
             note("Train click → first live frame")
             rows.append(row("Train click → first live frame, p50", train_to_first_frame(page, url, args.rounds),
                             "ms", "≤ 300 ms"))

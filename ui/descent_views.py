@@ -65,6 +65,16 @@ def race_result(job: Job) -> None:
     (st.warning if result.status == "diverged" or any(t.diverged_at for t in result.tracks) else st.caption)(
         result.message)
     chart(key + ("paths",), lambda: race_figure(result), "fig_gd_race_paths")
+    _replay(result, key)
+    if result.config.surface == "quadratic":
+        _rates(result)
+    with st.expander("Show the code"):
+        st.code(_code(result), language="python")
+
+
+@st.fragment
+def _replay(result: RaceResult, key: tuple) -> None:
+    """The replay slider, the loss chart that marks its step, and the step in numbers: moving it reruns only this."""
     longest = max(len(t.loss) for t in result.tracks) - 1
     if longest < 1:
         return
@@ -73,10 +83,6 @@ def race_result(job: Job) -> None:
     chart(key + ("loss", at), lambda: race_loss_figure(result, at), "fig_gd_race_loss")
     table = _step_table(result, at)
     st.dataframe(table, width="stretch", height=35 * (len(table) + 1) + 3)  # every row, no inner scrolling
-    if result.config.surface == "quadratic":
-        _rates(result)
-    with st.expander("Show the code"):
-        st.code(_code(result), language="python")
 
 
 def _fmt(value) -> str:
