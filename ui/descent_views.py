@@ -35,7 +35,7 @@ def race_controls(state: PageState) -> None:
     state.widget("steps", cols[3])
     st.caption(SURFACES[surface].note)
     if surface == "quadratic":
-        cols = st.columns([1, 2])
+        cols = st.columns([1, 2], vertical_alignment="bottom")
         state.widget("kappa", cols[0])
         cols[1].button("Use Distill's best settings for this κ", on_click=_use_distill, args=(state,),
                        help="Gradient descent and momentum at the step sizes (and β) that converge fastest on "
