@@ -55,3 +55,10 @@ def test_a_real_data_section_trains_on_request_and_shows_its_arithmetic():
     table = next(d.value for d in at.dataframe if "iterations per epoch" in d.value.columns)
     assert table["iterations per epoch"].tolist() == [1, 7, 427]  # ⌈427 / B⌉
     assert len(charts(at)) >= 4
+
+
+def test_settings_that_cannot_run_get_a_sentence_instead_of_a_train_button():
+    at = settle(open_page(PAGE, {"norm_x1": "bmi", "norm_x2": "bmi"}), raced)
+    assert any("Pick two different features" in w.value for w in at.warning)
+    assert "gd_norm_train" not in [b.key for b in at.button]  # the other real-data sections keep theirs
+    assert len([b for b in at.button if b.label == "Train"]) == 5

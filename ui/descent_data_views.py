@@ -111,11 +111,16 @@ def norm_live(rows: pd.DataFrame):
     return runs_live_figure(rows, "run")
 
 
-def norm_controls(state: PageState) -> None:
+def norm_controls(state: PageState) -> str | None:
     st.write("Linear regression on two raw measurements from the diabetes data, fitted by full-batch gradient "
              "descent at the best fixed learning rate for each version, first on the raw features and then on the "
              "standardized ones: (x − mean) / std.")
     _columns(state, "norm_x1", "norm_x2", "norm_steps")
+    values = state.values()
+    if values["norm_x1"] == values["norm_x2"]:
+        return "Pick two different features: with the same one twice, the two weights are interchangeable and the " \
+               "loss has no single minimum."
+    return None
 
 
 def norm_result(job: Job) -> None:

@@ -151,19 +151,23 @@ def panel(slot: str, fn: Callable, config: Any, *, steps: int, live_chart: Calla
         show_result(job)
 
 
-def training_section(state, slot: str, task, controls: Callable[[Any], None], show_result: Callable[[Job], None],
+def training_section(state, slot: str, task, controls: Callable[[Any], str | None], show_result: Callable[[Job], None],
                      live_chart: Callable[[pd.DataFrame], go.Figure], *, label: str = "Train",
                      autostart: bool = False, steps: Callable[[Any], int] | None = None) -> None:
     """A whole training section as its own fragment: `controls(state)` draws its widgets, then the panel.
 
     `task` is one of the topic's DemoTasks; `steps(config)` gives the progress bar's length
-    (default: `config.steps`).
+    (default: `config.steps`). When `controls` returns a sentence, the settings cannot run: the
+    section shows it instead of the Train button.
     """
 
     @st.fragment(key=slot)
     def draw() -> None:
-        controls(state)
+        problem = controls(state)
         state.sync()
+        if problem:
+            st.warning(problem)
+            return
         config = task.from_values(state.values())
         panel(slot, task.fn, config, steps=steps(config) if steps else config.steps, live_chart=live_chart,
               show_result=show_result, label=label, autostart=autostart, preset=state.presets)
