@@ -308,6 +308,8 @@ def normalization_features(config: NormalizationConfig) -> tuple[np.ndarray, np.
     for name in (config.x1, config.x2):
         if name not in table.features:
             raise ValueError(f"{name!r} is not a diabetes feature; choose from {', '.join(table.features)}")
+    if config.x1 == config.x2:
+        raise ValueError("choose two different features: with one feature twice the loss has no single minimum")
     X = table.X[:, [table.features.index(config.x1), table.features.index(config.x2)]]  # (n, 2)
     return X, (table.y - table.y.mean()) / table.y.std()
 

@@ -425,3 +425,8 @@ def test_a_schedule_run_that_diverges_says_so_with_finite_numbers():
     assert result.status == "diverged" and "diverged under every schedule" in result.message
     assert set(result.finals["status"]) == {"diverged"}
     assert_finite(result)
+
+
+def test_the_same_feature_twice_is_refused_with_a_sentence():
+    with pytest.raises(ValueError, match="two different features"):
+        run_normalization(NormalizationConfig(x1="bmi", x2="bmi", steps=2))
