@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from charts.style import COLORS, axis, figure
-from engine.surfaces import RaceResult, Track
+from engine.surfaces import RaceResult, Track, surface_value
 
 FLOOR = 1e-12  # losses are drawn on a log axis; an exact 0 is drawn here
 
@@ -76,16 +76,19 @@ def race_loss_figure(result: RaceResult, at: int | None = None) -> go.Figure:
 
 
 def _floor(result: RaceResult) -> float:
-    """The surface's lowest value, so that every curve falls towards 0 on the log axis."""
-    return float(result.grid[2].min()) if result.config.surface == "wells" else 0.0
+    """The loss at the global minimum, so that every curve falls towards 0 on the log axis."""
+    return float(surface_value(result.config.surface, result.config.kappa, *result.minimum))
 
 
 def race_live_figure(rows: pd.DataFrame) -> go.Figure:
     """Loss so far, one line per optimizer, from the rows the running job has reported."""
     names = [c for c in rows.columns if c not in ("step", "batch_loss")] if not rows.empty else []
-    traces = [dict(type="scatter", x=rows["step"].to_numpy(), y=np.maximum(rows[name].to_numpy(dtype=float), FLOOR),
-                   mode="lines", name=name, line=dict(color=COLORS[i % len(COLORS)]))
-              for i, name in enumerate(names)]
+    traces = []
+    for i, name in enumerate(names):
+        present = rows[name].notna()  # a diverged optimizer stops reporting
+        traces.append(dict(type="scatter", x=rows.loc[present, "step"].to_numpy(),
+                           y=np.maximum(rows.loc[present, name].to_numpy(dtype=float), FLOOR), mode="lines", name=name,
+                           line=dict(color=COLORS[i % len(COLORS)])))
     return figure(traces, "Loss so far", height=320, xaxis=axis("step"), yaxis=axis("loss", type="log"))
 
 
@@ -105,7 +108,8 @@ def side_by_side_figure(result: RaceResult, titles: tuple[str, ...]) -> go.Figur
         layout["xaxis" + suffix] = axis("x", domain=[left, left + width], range=x_range, anchor=ya)
         layout["yaxis" + suffix] = axis("y" if i == 0 else "", range=y_range, anchor=xa)
         status = f"diverged at step {track.diverged_at}" if track.diverged_at else f"loss {track.loss[-1]:.3g}"
-        annotations.append(dict(text=f"<b>{title}</b><br>lr {track.name.split('lr ')[-1].rstrip(')')}: {status}",
+        lr = result.config.racers[i].lr
+        annotations.append(dict(text=f"<b>{title}</b><br>lr {lr:g}: {status}",
                                 x=left + width / 2, y=1.0, xref="paper", yref="paper", xanchor="center",
                                 yanchor="bottom", showarrow=False))
     return figure(traces, "", height=380, annotations=annotations, showlegend=False,

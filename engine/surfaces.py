@@ -165,8 +165,8 @@ def racer_label(racer: Racer) -> str:
 class _Runner:
     """One optimizer stepping a point on the surface, recording everything the page replays."""
 
-    def __init__(self, racer: Racer, config: RaceConfig):
-        self.racer = racer
+    def __init__(self, racer: Racer, config: RaceConfig, label: str):
+        self.racer, self.label = racer, label
         self.point = torch.tensor(config.start, dtype=torch.float64, requires_grad=True)  # (2,)
         self.optimizer = make_optimizer(racer.optimizer, [self.point], racer.lr, racer.hyper)
         self.rows: dict[str, list] = {"position": [], "loss": [], "grad": [], "update": []}
@@ -198,7 +198,7 @@ class _Runner:
         near = np.flatnonzero(distance < 0.01)
         racer = self.racer
         code = optimizer_code(racer.optimizer, racer.lr, racer.hyper, params="[point]")
-        return Track(racer_label(racer), racer.optimizer, code, arrays.pop("position"), arrays.pop("loss"),
+        return Track(self.label, racer.optimizer, code, arrays.pop("position"), arrays.pop("loss"),
                      arrays.pop("grad"), arrays.pop("update"), arrays, self.diverged_at,
                      int(near[0]) if len(near) else 0)
 
@@ -221,11 +221,19 @@ def _evaluate(runners: list[_Runner], config: RaceConfig, limit: float = math.in
     return finite
 
 
+def racer_labels(racers: tuple[Racer, ...]) -> list[str]:
+    """Each racer's label, numbered where two racers are the same optimizer at the same learning rate."""
+    labels = [racer_label(racer) for racer in racers]
+    return [f"{label} #{labels[:i].count(label) + 1}" if labels.count(label) > 1 else label
+            for i, label in enumerate(labels)]
+
+
 def race(config: RaceConfig, on_report: Report | None = None, should_stop=None, deadline=None) -> RaceResult:
     """Step every racer from the same start; report their losses as they go."""
     if config.surface not in SURFACES:
         raise ValueError(f"unknown surface {config.surface!r}")
-    runners = [_Runner(racer, config) for racer in config.racers]
+    runners = [_Runner(racer, config, label) for racer, label in zip(config.racers, racer_labels(config.racers),
+                                                                       strict=True)]
     minimum = SURFACES[config.surface].minimum(config.kappa)
     start_loss = _evaluate(runners, config)[0] if runners else 0.0
     limit = DIVERGE_FACTOR * max(start_loss, 1.0)
@@ -239,8 +247,7 @@ def race(config: RaceConfig, on_report: Report | None = None, should_stop=None, 
         return min(losses) if losses else math.nan  # the loop stops only when every racer has diverged
 
     def measure(i: int, _: float) -> dict:
-        return {racer_label(runner.racer): float(runner.rows["loss"][-1]) for runner in runners
-                if not runner.diverged_at}
+        return {runner.label: float(runner.rows["loss"][-1]) for runner in runners if not runner.diverged_at}
 
     outcome = loop(step, config.steps, config.report_every, Hooks(on_report, should_stop, deadline), measure,
                    advice="Every optimizer blew up: try smaller learning rates.")
@@ -248,7 +255,8 @@ def race(config: RaceConfig, on_report: Report | None = None, should_stop=None, 
     message = "Every optimizer diverged." if outcome.status == "diverged" else outcome.message
     if blown := [t for t in tracks if t.diverged_at]:
         message += " " + " ".join(f"{t.name} diverged at step {t.diverged_at}." for t in blown)
-        message += f" Diverged: the loss passed {limit:.3g}, a thousand times its start, or stopped being a number."
+        message += (f" Diverged: the loss passed {limit:.3g} (a thousand times the larger of its start and 1) or "
+                    "stopped being a number.")
     return RaceResult(config, outcome.status, message, outcome.steps_done, outcome.seconds, tracks,
                       loss_grid(config.surface, config.kappa), minimum)
 
@@ -350,5 +358,10 @@ def step_details(track: Track, racer: Racer, t: int) -> list[tuple[str, object]]
                  (f"second moment v ← {beta2:g}·v + {1 - beta2:.3g}·g²", state["exp_avg_sq"]),
                  (f"bias correction 1 − β₁^{t}", c1), (f"bias correction 1 − β₂^{t}", c2),
                  ("m̂ = m / (1 − β₁ᵗ)", state["exp_avg"] / c1), ("v̂ = v / (1 − β₂ᵗ)", state["exp_avg_sq"] / c2)]
+        m_hat, v_hat = state["exp_avg"] / c1, state["exp_avg_sq"] / c2
+        rows.append(("adaptive step −lr·m̂ / (√v̂ + ε)", -racer.lr * m_hat / (np.sqrt(v_hat) + hyper["eps"])))
+        if racer.optimizer == "adamw":  # decoupled weight decay: its own term, outside the adaptive step
+            decay = hyper["weight_decay"]
+            rows.append((f"weight decay −lr·{decay:g}·θ", -racer.lr * decay * track.position[t - 1]))
     rows += [("update Δθ", track.update[t]), ("θ after the step", track.position[t]), ("loss f(θ)", track.loss[t])]
     return rows

@@ -18,8 +18,8 @@ def sides():
 
 
 def figures(result, sides):
-    rows = pd.DataFrame([{"step": 1, "batch_loss": 1.0, "SGD (lr 0.1)": 1.0}, {"step": 5, "batch_loss": 0.5,
-                                                                             "SGD (lr 0.1)": 0.0}])
+    rows = pd.DataFrame([{"step": 1, "batch_loss": 1.0, "SGD (lr 0.1)": 1.0, "SGD (lr 3)": 2.0},
+                         {"step": 5, "batch_loss": 0.5, "SGD (lr 0.1)": 0.0}])  # lr 3 diverged: NaN from here
     return [race_figure(result), race_loss_figure(result, at=3), race_live_figure(rows),
             race_live_figure(pd.DataFrame()), side_by_side_figure(sides, ("too small", "about right", "too large"))]
 
@@ -54,3 +54,9 @@ def test_side_by_side_has_one_panel_per_learning_rate_and_names_the_diverged_one
                                                                           "<b>too large</b>"]
     assert "diverged at step" in fig.layout.annotations[2].text
     assert fig.layout.xaxis3.domain[1] == pytest.approx(1.0)
+
+
+def test_on_the_wells_surface_the_loss_is_measured_from_the_true_minimum():
+    result = race(RaceConfig(surface="wells", start=(0.0, 0.01), racers=(Racer("momentum", 0.05),), steps=300))
+    loss = race_loss_figure(result).data[0].y
+    assert (np.asarray(loss) > 1e-12).mean() > 0.9  # settling in the global well, it stays above the floor

@@ -174,3 +174,17 @@ def test_the_step_view_shows_adams_bias_corrected_moments():
     m_hat, v_hat = rows["m̂ = m / (1 − β₁ᵗ)"], rows["v̂ = v / (1 − β₂ᵗ)"]
     np.testing.assert_allclose(rows["update Δθ"], -0.05 * m_hat / (np.sqrt(v_hat) + 1e-8), rtol=1e-9)
     np.testing.assert_allclose(rows["θ after the step"], rows["θ before the step"] + rows["update Δθ"])
+
+
+def test_adamws_step_is_its_decoupled_decay_plus_adams_adaptive_step():
+    racer = Racer("adamw", 0.05, (("weight_decay", 0.5),))
+    track = race(RaceConfig(surface="rosenbrock", racers=(racer,), steps=3)).tracks[0]
+    rows = dict(step_details(track, racer, 3))
+    np.testing.assert_allclose(rows["weight decay −lr·0.5·θ"], -0.05 * 0.5 * rows["θ before the step"])
+    parts = rows["weight decay −lr·0.5·θ"] + rows["adaptive step −lr·m̂ / (√v̂ + ε)"]
+    np.testing.assert_allclose(rows["update Δθ"], parts, rtol=1e-9)
+
+
+def test_two_racers_with_the_same_settings_keep_apart():
+    result = race(RaceConfig(racers=(Racer("sgd", 0.1), Racer("sgd", 0.1)), steps=5, report_every=5))
+    assert [t.name for t in result.tracks] == ["SGD (lr 0.1) #1", "SGD (lr 0.1) #2"]

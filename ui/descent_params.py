@@ -126,7 +126,9 @@ def normalization_config(values: dict) -> NormalizationConfig:
 
 
 def schedule_config(values: dict) -> ScheduleConfig:
-    return ScheduleConfig(schedules=values["sched"], lr=values["sched_lr"], epochs=values["sched_epochs"])
+    epochs = values["sched_epochs"]
+    return ScheduleConfig(schedules=values["sched"], lr=values["sched_lr"], epochs=epochs,
+                          step_every=max(1, epochs // 3))  # step decay cuts the rate twice, whatever the length
 
 
 def search_config(values: dict) -> SearchConfig:

@@ -1,5 +1,7 @@
 """Drawing the Gradient descent page: the race's controls and results, and the learning-rate panels."""
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -7,12 +9,14 @@ import streamlit as st
 from charts.surfaces import race_figure, race_loss_figure, side_by_side_figure
 from engine.surfaces import (
     SURFACES,
+    WELLS,
     RaceResult,
     distill_racers,
     measured_rate,
     optimal_rates,
     predicted_rate,
     step_details,
+    wells,
 )
 from engine.trainer import OPTIMIZERS, optimizer_code
 from jobs import Job
@@ -26,8 +30,8 @@ OWN_HYPER = {  # the page's boxes for each optimizer's own hyperparameters
 }
 
 
-def race_controls(state: PageState) -> None:
-    """The surface, the start, the racers and each racer's own settings."""
+def race_controls(state: PageState) -> str | None:
+    """The surface, the start, the racers and each racer's own settings; a sentence if they cannot run."""
     cols = st.columns([2, 1, 1, 1])
     surface = state.widget("surface", cols[0])
     state.widget("x0", cols[1])
@@ -50,6 +54,13 @@ def race_controls(state: PageState) -> None:
                 if param not in shown:  # shared boxes (momentum β, Adam's betas) appear once
                     state.widget(param, col)
                     shown.append(param)
+    return _nesterov_problem(state.values(), chosen)
+
+
+def _nesterov_problem(values: dict, chosen) -> str | None:
+    if "nesterov" in chosen and values["mom"] == 0:
+        return "Nesterov momentum needs a momentum β above 0 (with β = 0 it is plain SGD)."
+    return None
 
 
 def _use_distill(state: PageState) -> None:
@@ -65,9 +76,8 @@ def race_result(job: Job) -> None:
     (st.warning if result.status == "diverged" or any(t.diverged_at for t in result.tracks) else st.caption)(
         result.message)
     chart(key + ("paths",), lambda: race_figure(result), "fig_gd_race_paths")
+    _standings(result)
     _replay(result, key)
-    if result.config.surface == "quadratic":
-        _rates(result)
     with st.expander("Show the code"):
         st.code(_code(result), language="python")
 
@@ -102,24 +112,34 @@ def _step_table(result: RaceResult, t: int) -> pd.DataFrame:
     return pd.DataFrame(columns).fillna("")
 
 
-def _rates(result: RaceResult) -> None:
+def _standings(result: RaceResult) -> None:
+    """How each optimizer did; on the quadratic, its convergence rate beside the theory's."""
+    quadratic = result.config.surface == "quadratic"
     kappa = result.config.kappa
-    best = optimal_rates(kappa)
-    st.markdown(f"**Convergence rate on this quadratic (κ = {kappa:g}).** Each step multiplies the distance to the "
-                f"minimum by about the rate: the smaller, the faster. At their best settings gradient descent "
-                f"reaches (κ−1)/(κ+1) = {best.gd_rate:.4f} and momentum (√κ−1)/(√κ+1) = {best.momentum_rate:.4f}.")
     rows = []
     for track, racer in zip(result.tracks, result.config.racers, strict=True):
-        predicted = predicted_rate(racer, kappa)
-        measured = None if track.diverged_at else measured_rate(track, result.minimum)
-        if predicted is None and measured is None:
-            continue
-        rows.append({"optimizer": track.name, "measured rate": "—" if measured is None else f"{measured:.4f}",
-                     "predicted for these settings": "—" if predicted is None else f"{predicted:.4f}"})
-    if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
-        st.caption("Measured: the average shrink factor of the distance to the minimum over the second half of the "
-                   "run. Predicted: the spectral radius of the linear update, for SGD and SGD + momentum.")
+        if track.diverged_at:
+            reached = f"diverged at step {track.diverged_at}"
+        elif track.steps_to_minimum:
+            reached = f"at step {track.steps_to_minimum}"
+        else:
+            reached = f"not within {len(track.loss) - 1} steps"
+        row = {"optimizer": track.name, "final loss": f"{track.loss[-1]:.4g}",
+               "within 0.01 of the global minimum": reached}
+        if quadratic:
+            predicted = predicted_rate(racer, kappa)
+            measured = None if track.diverged_at else measured_rate(track, result.minimum)
+            row |= {"measured rate": "—" if measured is None else f"{measured:.4f}",
+                    "predicted rate": "—" if predicted is None else f"{predicted:.4f}"}
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    if quadratic:
+        best = optimal_rates(kappa)
+        st.caption(f"Rate: how much each step shrinks the distance to the minimum (measured over the second half of "
+                   f"the run); the smaller, the faster. Predicted: from the linear algebra of the update, for SGD "
+                   f"and SGD + momentum. At their best settings for κ = {kappa:g}, gradient descent reaches "
+                   f"(κ−1)/(κ+1) = {best.gd_rate:.4f} and momentum (√κ−1)/(√κ+1) = {best.momentum_rate:.4f} "
+                   "(Goh, Distill 2017).")
 
 
 def _code(result: RaceResult) -> str:
@@ -128,8 +148,13 @@ def _code(result: RaceResult) -> str:
     makers = "\n".join(f"    lambda point: {optimizer_code(r.optimizer, r.lr, r.hyper, params='[point]')},"
                        for r in config.racers)
     return f"""import torch
+from torch import Tensor
+{_helpers(surface)}
 
-# f(x, y): {surface.label}, written out in engine/surfaces.py as {surface.fn.__name__}()
+{inspect.getsource(surface.fn).strip()}
+
+
+kappa = {config.kappa:g}
 points, optimizers = [], []
 for make in [
 {makers}
@@ -141,17 +166,25 @@ for make in [
 for step in range({config.steps}):
     for point, optimizer in zip(points, optimizers):
         optimizer.zero_grad()
-        loss = f(point[0], point[1])
+        loss = {surface.fn.__name__}(point[0], point[1], kappa)
         loss.backward()
         optimizer.step()
         state = optimizer.state[point]  # 'momentum_buffer'; or Adam's 'exp_avg' (m) and 'exp_avg_sq' (v)
 """
 
 
-def lr_controls(state: PageState) -> None:
+def _helpers(surface) -> str:
+    """What the surface's function refers to besides torch (the wells' table)."""
+    return "" if surface.fn is not wells else f"\nWELLS = {WELLS}  # (x, y, depth)"
+
+
+def lr_controls(state: PageState) -> str | None:
     cols = st.columns(5)
     for col, name in zip(cols, ("lr_opt", "lr_low", "lr_mid", "lr_high", "lr_steps"), strict=True):
         state.widget(name, col)
+    st.caption("The optimizer's own hyperparameters (momentum β, RMSprop's α, Adam's betas, AdamW's weight decay) "
+               "are the ones set in the race above.")
+    return _nesterov_problem(state.values(), (state.values()["lr_opt"],))
 
 
 def lr_result(job: Job) -> None:
@@ -162,7 +195,10 @@ def lr_result(job: Job) -> None:
     if any(t.diverged_at for t in result.tracks):
         st.caption(result.message)
     name = result.config.racers[0].optimizer
-    if name in ("adam", "adamw", "adagrad", "rmsprop"):
-        st.caption(f"{OPTIMIZERS[name].label} divides each step by a running size of the gradient, so a step is "
-                   "never much longer than the learning rate: too large a rate makes it bounce around the "
+    if name in ("adam", "adamw", "adagrad"):
+        st.caption(f"{OPTIMIZERS[name].label} divides each step by a running size of the gradient, so no step is "
+                   "much longer than the learning rate: on this bowl too large a rate makes it bounce around the "
                    "minimum rather than fly off.")
+    elif name == "rmsprop":
+        st.caption("RMSprop divides each step by a running size of the gradient that starts at zero, so its first "
+                   "step is about lr / √(1 − α), ten times lr with α = 0.99: a large rate flies off at once.")
