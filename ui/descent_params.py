@@ -1,6 +1,6 @@
 """The Gradient descent page's parameters, each declared once, its tasks, and their configs."""
 
-from engine.batched import SweepConfig, run_sweep
+from engine.batched import TINY_SWEEP, SweepConfig, run_sweep
 from engine.descent_demos import (
     SCHEDULES,
     BatchSizeConfig,
@@ -12,7 +12,7 @@ from engine.descent_demos import (
     run_normalization,
     run_schedules,
 )
-from engine.search import SearchConfig, run_search
+from engine.search import TINY_SEARCH, SearchConfig, run_search
 from engine.surfaces import SURFACES, LearningRateConfig, RaceConfig, Racer, race, race_learning_rates
 from engine.tabular import diabetes
 from engine.trainer import OPTIMIZERS
@@ -142,10 +142,10 @@ def every_config(values: dict) -> EveryOptimizerConfig:
 TASKS = (
     DemoTask(race, race_config, RaceConfig(steps=2)),
     DemoTask(race_learning_rates, lr_config, LearningRateConfig(steps=2)),
-    DemoTask(run_sweep, sweep_config, SweepConfig(steps=2, lrs=(0.01, 0.1))),
+    DemoTask(run_sweep, sweep_config, TINY_SWEEP),
     DemoTask(run_batch_sizes, batch_config, BatchSizeConfig(epochs=1, max_train=32)),
     DemoTask(run_normalization, normalization_config, NormalizationConfig(steps=2)),
     DemoTask(run_schedules, schedule_config, ScheduleConfig(epochs=2)),
-    DemoTask(run_search, search_config, SearchConfig(budget=4, steps=2)),
+    DemoTask(run_search, search_config, TINY_SEARCH),
     DemoTask(run_every_optimizer, every_config, EveryOptimizerConfig(steps=2)),
 )
