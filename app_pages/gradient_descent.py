@@ -52,7 +52,7 @@ section("gd_norm", NORM, data_views.norm_controls, data_views.norm_result, data_
 
 st.header("Learning-rate schedules")
 section("gd_sched", SCHED, data_views.schedule_controls, data_views.schedule_result, data_views.schedule_live,
-        steps=data_views.schedule_steps)
+        steps=data_views.sched_steps)
 
 st.header("Grid versus random search")
 section("gd_search", SEARCH, data_views.search_controls, data_views.search_result, data_views.search_live)

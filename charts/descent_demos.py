@@ -17,14 +17,14 @@ SCHEDULE_COLORS = {key: COLORS[i % len(COLORS)] for i, key in enumerate(SCHEDULE
 OPTIMIZER_COLORS = {key: COLORS[i % len(COLORS)] for i, key in enumerate(OPTIMIZERS)}
 DESCENT_COLORS = {"raw": COLORS[1], "standardized": COLORS[0]}
 LOWEST_DECADE = -4  # the contour plot's lowest level: the loss 0.01% above its optimum
-SMALLEST_GAP = 1e-12  # relative gaps below this are float64 rounding, not progress: the line stops there
+SMALLEST_GAP = 1e-12  # gaps (as a fraction of the start's) below this are float64 rounding: the line stops there
 
 
 def _line(rows: pd.DataFrame, x: str, y: str, log: bool = True) -> dict:
-    """The x and y of a line; for a log axis, without the points it cannot draw (zero or negative)."""
-    if log:
-        rows = rows[rows[y] > 0]
-    return dict(x=rows[x].to_numpy(dtype=float), y=rows[y].to_numpy(dtype=float))
+    """The x and y of a line without the points it cannot draw: NaN or infinite, and for a log axis zero or less."""
+    xs, ys = rows[x].to_numpy(dtype=float), rows[y].to_numpy(dtype=float)
+    keep = np.isfinite(xs) & np.isfinite(ys) & ((ys > 0) if log else True)
+    return dict(x=xs[keep], y=ys[keep])
 
 
 def _runs(frame: pd.DataFrame, column: str) -> list[tuple[str, pd.DataFrame]]:
@@ -52,8 +52,9 @@ def _batch_traces(history: pd.DataFrame, x: str) -> list[dict]:
 
 def _loss_axis(history: pd.DataFrame) -> dict:
     """A log axis fitted to the full training loss, so the single-example losses run off it rather than squash it."""
-    losses = history["train_loss"][history["train_loss"] > 0] if "train_loss" in history else pd.Series()
-    if losses.empty:
+    losses = history["train_loss"].to_numpy(dtype=float) if "train_loss" in history else np.array([])
+    losses = losses[np.isfinite(losses) & (losses > 0)]
+    if losses.size == 0:
         return axis("training loss (log)", type="log")
     low, high = np.log10(losses.min()) - 0.3, np.log10(losses.max()) + 0.3
     return axis("training loss (log)", type="log", range=[low, high], dtick="D2")
@@ -82,9 +83,9 @@ def contour_figure(result: NormalizationResult, name: str) -> go.Figure:
     floor of an elongated bowl shows as clearly as its steep walls.
     """
     run = next(r for r in result.runs if r.name == name)
-    path = run.trajectory
-    gap = (run.grid_loss - run.optimum_loss) / run.optimum_loss  # (GRID, GRID)
-    decades = np.log10(np.clip(gap, 10.0 ** LOWEST_DECADE, None))
+    path = run.trajectory[np.isfinite(run.trajectory).all(1)]  # (points, 2)
+    gap = (run.grid_loss - run.optimum_loss) / max(run.optimum_loss, np.finfo(float).tiny)  # (GRID, GRID)
+    decades = np.log10(np.clip(np.nan_to_num(gap, nan=0.0, posinf=1e300), 10.0 ** LOWEST_DECADE, None))
     top = max(int(np.ceil(decades.max())), LOWEST_DECADE + 1)
     ticks = list(range(LOWEST_DECADE, top + 1))
     traces = [
@@ -101,7 +102,8 @@ def contour_figure(result: NormalizationResult, name: str) -> go.Figure:
         dict(type="scatter", x=run.optimum[:1], y=run.optimum[1:], mode="markers", name="least-squares optimum",
              marker=dict(size=14, color=COLORS[1], symbol="star", line=dict(width=1, color="white"))),
     ]
-    title = f"{name.capitalize()} features: condition number {run.condition:,.{0 if run.condition >= 100 else 2}f}"
+    title = f"{run.label[0].upper()}{run.label[1:]}: condition number " \
+            f"{run.condition:,.{0 if run.condition >= 100 else 2}f}"
     return figure(traces, title, height=500, legend="bottom",
                   xaxis=axis(f"w1 (weight on {result.config.x1})", range=[run.w1[0], run.w1[-1]],
                              constrain="domain", exponentformat="power"),
@@ -110,20 +112,24 @@ def contour_figure(result: NormalizationResult, name: str) -> go.Figure:
 
 
 def normalization_loss_figure(result: NormalizationResult) -> go.Figure:
-    """How far each run's loss is above its optimum, relative to it, against step (log y), and the tolerance."""
+    """Each run's loss above the optimum as a fraction of where it started, against step (log y), and the tolerance.
+
+    Both runs start at w = 0 with the same loss and share the same optimum, so their lines start together at 1.
+    """
     traces = []
     for run in result.runs:
-        gap = (run.loss - run.optimum_loss) / run.optimum_loss
-        shown = gap > SMALLEST_GAP
-        traces.append(dict(type="scatter", x=np.flatnonzero(shown), y=gap[shown],
-                           mode="lines+markers" if shown.sum() <= 60 else "lines", name=f"{run.name} features",
+        shown = np.isfinite(run.gap) & (run.gap > SMALLEST_GAP)
+        traces.append(dict(type="scatter", x=np.flatnonzero(shown), y=run.gap[shown],
+                           mode="lines+markers" if shown.sum() <= 60 else "lines", name=run.label,
                            line=dict(color=DESCENT_COLORS[run.name], width=2)))
     steps = max((len(run.loss) - 1 for run in result.runs), default=0)
-    traces.append(dict(type="scatter", x=[0, max(steps, 1)], y=[result.config.tolerance] * 2, mode="lines",
-                       name=f"within {result.config.tolerance * 100:g}% of the optimum",
+    tolerance = result.config.tolerance
+    traces.append(dict(type="scatter", x=[0, max(steps, 1)], y=[tolerance] * 2, mode="lines",
+                       name=f"converged: {100 - tolerance * 100:g}% of the gap closed",
                        line=dict(color="grey", dash="dash", width=1)))
-    return figure(traces, "Loss above the optimum", xaxis=axis("step"),
-                  yaxis=axis("(loss − optimum) / optimum (log)", type="log", exponentformat="power"))
+    return figure(traces, "Loss above the optimum, as a fraction of where it started", xaxis=axis("step"),
+                  yaxis=axis("(loss − optimum) / (starting loss − optimum) (log)", type="log",
+                             exponentformat="power"))
 
 
 # C. Learning-rate schedules

@@ -17,8 +17,8 @@ LOSS_FLOOR = 1e-6  # the smallest loss a log scale shows; a loss can round to ex
 
 def _lr_line(i: int, lr: float, steps, losses, name: str, end_marker: bool = False) -> dict:
     """One learning rate's loss curve; `end_marker` puts an x where the curve stops."""
-    steps, losses = np.asarray(steps), np.asarray(losses, dtype=float)
-    keep = losses > 0  # a log axis cannot show 0
+    steps, losses = np.asarray(steps, dtype=float), np.asarray(losses, dtype=float)
+    keep = np.isfinite(steps) & np.isfinite(losses) & (losses > 0)  # nor NaN or inf, and a log axis cannot show 0
     line = dict(type="scatter", x=steps[keep], y=losses[keep], name=name, mode="lines",
                 line=dict(color=COLORS[i % len(COLORS)], width=2), legendgroup=name,
                 hovertemplate=f"lr = {lr:g}<br>step %{{x}}<br>loss %{{y:.4g}}<extra></extra>")
@@ -56,8 +56,9 @@ def sweep_live_figure(rows: pd.DataFrame) -> go.Figure:
 
 
 def _scored(trials: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(trials with a validation loss, trials that failed)."""
-    ok = trials["val_loss"].notna().to_numpy(dtype=bool)
+    """(trials with a finite validation loss, trials that failed)."""
+    losses = trials["val_loss"].to_numpy(dtype=float, na_value=np.nan)
+    ok = np.isfinite(losses) & np.isfinite(trials[["lr", "weight_decay"]].to_numpy(dtype=float)).all(1)
     return trials[ok], trials[~ok]
 
 
@@ -105,11 +106,12 @@ def search_figure(result: SearchResult) -> go.Figure:
             failed_shown = True  # one legend entry for both panels
         best = result.best[method]
         if best is not None:
+            on_test = "" if best.test_acc is None else f"<br>test accuracy {best.test_acc:.1%} (reported, not tuned)"
             traces.append(dict(type="scatter", mode="markers", name=f"best {method} trial", x=[best.lr],
                                y=[best.weight_decay], marker=dict(symbol="circle-open", size=22,
                                                                   line=dict(width=3), color=COLORS[panel]),
-                               hovertemplate=f"best {method} trial<br>lr {best.lr:.3g}<br>validation loss "
-                                             f"{best.val_loss:.4f}<extra></extra>", **place))
+                               hovertemplate=f"best {method} trial on validation<br>lr {best.lr:.3g}<br>validation "
+                                             f"loss {best.val_loss:.4f}{on_test}<extra></extra>", **place))
         start = panel * (width + PANEL_GAP)
         layout[f"xaxis{suffix}"] = axis("learning rate (log)", type="log", dtick=1, tickformat="~g",
                                          domain=[start, start + width], anchor=f"y{suffix}")
@@ -121,7 +123,8 @@ def search_figure(result: SearchResult) -> go.Figure:
     coloraxis = dict(colorscale="Viridis", cmin=math.log10(low), cmax=math.log10(high),
                      colorbar=dict(title=dict(text="validation<br>loss"), tickvals=tickvals, ticktext=ticktext,
                                    len=0.8, y=0.4))
-    title = f"{result.config.budget} trials each, coloured by validation loss (ringed: the best; ×: diverged)"
+    title = f"{result.config.budget} trials each, coloured by validation loss (ringed: the best on validation; " \
+            "×: diverged)"
     return figure(traces, title, height=400, annotations=annotations, coloraxis=coloraxis, showlegend=False,
                   **layout)
 

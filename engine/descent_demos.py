@@ -3,7 +3,7 @@
 import copy
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,9 +53,36 @@ def _job_status(statuses: list[str], stopped: str) -> str:
     return "finished"
 
 
-def _stopped_since(should_stop, deadline) -> str:
-    """Checked before each run after the first, so that a stop between two runs starts no empty one."""
-    return Hooks(None, should_stop, deadline).stop_reason()
+class _InTurn:
+    """A job's runs one after another: progress steps continue from run to run, and a stop ends the job.
+
+    `for key, hooks in job.runs(keys)` hands out each run's hooks; after each run, `job.done(status, steps)`
+    records how it ended and how many progress steps it was planned to take.
+    """
+
+    def __init__(self, on_report: Report | None, should_stop, deadline, column: str):
+        self.on_report, self.should_stop, self.deadline, self.column = on_report, should_stop, deadline, column
+        self.statuses: list[str] = []
+        self.stopped = ""  # the reason, when a stop came between two runs
+        self.offset = 0
+
+    def runs(self, keys: Iterable[str]) -> Iterator[tuple[str, Hooks]]:
+        """(key, hooks) per run; none after a stopped run, nor after a stop between two runs."""
+        for i, key in enumerate(keys):
+            if self.statuses and self.statuses[-1] in STOPPED:
+                return
+            if i and (stopped := Hooks(None, self.should_stop, self.deadline).stop_reason()):
+                self.stopped = stopped  # so that a stop between two runs starts no empty one
+                return
+            yield key, _offset_hooks(self.on_report, self.should_stop, self.deadline, self.offset, {self.column: key})
+
+    def done(self, status: str, steps: int) -> None:
+        self.statuses.append(status)
+        self.offset += steps
+
+    @property
+    def status(self) -> str:
+        return _job_status(self.statuses, self.stopped)
 
 
 def _count(k: int, noun: str) -> str:
@@ -121,7 +148,9 @@ class BatchSizeResult:
     model: str  # what was trained
     steps_done: int  # updates over all three runs
     history: pd.DataFrame  # run, epoch (fractional), seconds, updates, train_loss (full), batch_loss, lr
-    runs: pd.DataFrame  # one row per run: the arithmetic (n_train, batch_size, updates_per_epoch, ...) and outcome
+    # One row per run: the arithmetic (n_train, batch_size, updates_per_epoch, total_updates), what was done
+    # (updates_done, examples_done), the timing (seconds, examples_per_second) and the outcome.
+    runs: pd.DataFrame
 
     @property
     def cacheable(self) -> bool:
@@ -154,26 +183,25 @@ def run_batch_sizes(config: BatchSizeConfig, on_report: Report | None = None, sh
     init_uniform(start, torch.Generator().manual_seed(config.seed))
     start = start.to(device)
     n = len(data.X_train)
-    frames, rows, statuses, offset, stopped = [], [], [], 0, ""
-    for i, (key, size) in enumerate(_batch_sizes(config, n).items()):
-        if i and (stopped := _stopped_since(should_stop, deadline)):
-            break
-        hooks = _offset_hooks(on_report, should_stop, deadline, offset, {"run": key})
+    frames, rows = [], []
+    job = _InTurn(on_report, should_stop, deadline, "run")
+    sizes = _batch_sizes(config, n)
+    for key, hooks in job.runs(sizes):
+        size = sizes[key]
         net = copy.deepcopy(start)
         outcome = _train_batch_size(net, data, size, config, hooks)
         per_epoch = updates_per_epoch(n, size)
-        statuses.append(outcome.status)
+        job.done(outcome.status, config.epochs * per_epoch)
         frames.append(outcome.history.assign(run=key))
         seconds = outcome.history["seconds"].iloc[-1] if len(outcome.history) else 0.0
         final = _final(net, data, outcome.history)
+        examples = _examples(outcome.steps_done, size, n)
         rows.append({"run": key, "label": RUNS[key], "n_train": n, "batch_size": size, "updates_per_epoch": per_epoch,
                      "total_updates": config.epochs * per_epoch, "updates_done": outcome.steps_done,
-                     "seconds": seconds, "examples_per_second": _rate(outcome.steps_done, size, n, seconds),
+                     "examples_done": examples, "seconds": seconds,
+                     "examples_per_second": examples / seconds if seconds > 0 else 0.0,
                      "train_loss": final[0], "test_acc": final[2], "status": outcome.status})
-        offset += config.epochs * per_epoch
-        if outcome.status in STOPPED:
-            break
-    status = _job_status(statuses, stopped)
+    status = job.status
     history = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     history = history.reindex(columns=["run", "epoch", "seconds", "updates", "train_loss", "batch_loss", "lr"])
     runs = pd.DataFrame(rows)
@@ -181,11 +209,10 @@ def run_batch_sizes(config: BatchSizeConfig, on_report: Report | None = None, sh
                            int(runs["updates_done"].sum()), history, runs)
 
 
-def _rate(updates: int, size: int, n: int, seconds: float) -> float:
-    """Training examples processed per second of update time (0 when nothing was timed)."""
+def _examples(updates: int, size: int, n: int) -> int:
+    """Training examples the first `updates` updates processed: n per full epoch, `size` per update after that."""
     per_epoch = updates_per_epoch(n, size)
-    examples = (updates // per_epoch) * n + (updates % per_epoch) * size
-    return examples / seconds if seconds > 0 else 0.0
+    return (updates // per_epoch) * n + (updates % per_epoch) * size
 
 
 def _update(net: nn.Module, optimizer: torch.optim.Optimizer, xb: Tensor, yb: Tensor) -> float:
@@ -255,6 +282,7 @@ def _batch_message(status: str, runs: pd.DataFrame, config: BatchSizeConfig) -> 
 
 GRID = 60  # loss-surface grid points per axis
 EPS = 1e-8  # what engine.tabular.standardize adds to the std
+VERSIONS = {"raw": "raw units (centred)", "standardized": "standardized"}  # key: how the page names the run
 
 
 @dataclass(frozen=True)
@@ -262,14 +290,15 @@ class NormalizationConfig:
     x1: str = "bmi"  # two features of the raw diabetes table (engine.tabular.diabetes())
     x2: str = "s1"
     steps: int = 500
-    tolerance: float = 0.01  # converged: loss within 1% of the least-squares optimum
+    tolerance: float = 0.01  # converged: the loss's gap above the optimum is at most this fraction of the gap at step 0
 
 
 @dataclass
 class Descent:
     """Full-batch gradient descent on one version of the features, with its loss surface."""
 
-    name: str  # "raw" or "standardized"
+    name: str  # "raw" or "standardized", a key of VERSIONS
+    label: str  # "raw units (centred)" or "standardized"
     eigenvalues: np.ndarray  # (2,) of the loss's Hessian, ascending
     condition: float  # λ_max / λ_min
     lr: float  # 2 / (λ_min + λ_max), the best fixed rate for gradient descent on a quadratic
@@ -278,7 +307,8 @@ class Descent:
     optimum_loss: float
     trajectory: np.ndarray  # (steps_done + 1, 2) the weights before each step and after the last
     loss: np.ndarray  # (steps_done + 1,) the loss at each point of the trajectory
-    steps_to_converge: int  # first step within tolerance of the optimum loss; -1 if not within the steps run
+    gap: np.ndarray  # (steps_done + 1,) (loss − optimum_loss) / (loss[0] − optimum_loss), 0 where loss[0] is optimal
+    steps_to_converge: int  # first step whose gap is within tolerance; -1 if none within the steps run
     predicted_steps: int  # what the rate predicts
     converged_text: str  # "after 2 steps" or "not within 500 steps"
     w1: np.ndarray  # (GRID,) grid axis
@@ -302,8 +332,17 @@ class NormalizationResult:
         return self.status in ("finished", "diverged")
 
 
+def normalization_steps(config: NormalizationConfig) -> int:
+    """Progress steps of the whole job: the raw run's, then the standardized run's."""
+    return 2 * config.steps
+
+
 def normalization_features(config: NormalizationConfig) -> tuple[np.ndarray, np.ndarray]:
-    """The two raw feature columns and the target, centred and scaled to unit variance."""
+    """The two feature columns centred, in their own units, and the target centred and scaled to unit variance.
+
+    Centring both the features and the target makes a model without intercept the same as one with an intercept,
+    so the raw and the standardized runs fit the same model and reach the same loss; only the scale differs.
+    """
     table = diabetes()
     for name in (config.x1, config.x2):
         if name not in table.features:
@@ -311,7 +350,7 @@ def normalization_features(config: NormalizationConfig) -> tuple[np.ndarray, np.
     if config.x1 == config.x2:
         raise ValueError("choose two different features: with one feature twice the loss has no single minimum")
     X = table.X[:, [table.features.index(config.x1), table.features.index(config.x2)]]  # (n, 2)
-    return X, (table.y - table.y.mean()) / table.y.std()
+    return X - X.mean(0), (table.y - table.y.mean()) / table.y.std()
 
 
 def hessian(X: np.ndarray) -> np.ndarray:
@@ -325,34 +364,38 @@ def mse(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.einsum("...i,ij,...j->...", w, S, w) - 2 * w @ b + c
 
 
-def predicted_steps(start_gap: float, optimum_loss: float, rate: float, tolerance: float) -> int:
-    """Steps until loss ≤ (1 + tolerance) · optimum, if the gap above the optimum shrinks by rate² a step.
+def predicted_steps(rate: float, tolerance: float) -> int:
+    """Steps until the gap above the optimum is at most `tolerance` times the starting gap, if it shrinks by rate².
 
     With two weights and the rate 2 / (λ_min + λ_max) both eigen-directions shrink by exactly (κ − 1) / (κ + 1)
-    a step, so this is exact: ⌈ln(gap₀ / (tolerance · L*)) / (2 ln(1 / rate))⌉.
+    a step, so the gap shrinks by exactly rate² and this is exact: ⌈ln(1 / tolerance) / (2 ln(1 / rate))⌉.
     """
-    target = tolerance * optimum_loss
-    if start_gap <= target:
+    if tolerance >= 1:
         return 0
     if rate <= 0:
         return 1
-    return math.ceil(math.log(start_gap / target) / (2 * math.log(1 / rate)) - 1e-9)
+    return math.ceil(math.log(1 / tolerance) / (2 * math.log(1 / rate)) - 1e-9)
+
+
+def relative_gap(loss: np.ndarray, optimum_loss: float) -> np.ndarray:
+    """(loss − optimum) / (loss[0] − optimum): 1 at the start, 0 at the optimum; all zeros if the start is optimal."""
+    start = float(loss[0]) - optimum_loss
+    if not start > 0:
+        return np.zeros_like(loss)
+    return (loss - optimum_loss) / start
 
 
 def run_normalization(config: NormalizationConfig, on_report: Report | None = None, should_stop=None,
                       deadline=None) -> NormalizationResult:
-    """Gradient descent at its best fixed rate on raw, then standardized features."""
+    """Gradient descent at its best fixed rate on centred features in their own units, then standardized."""
     X, y = normalization_features(config)
-    runs, statuses, stopped = [], [], ""
-    for i, (name, features) in enumerate((("raw", X), ("standardized", standardize(X)[0]))):
-        if i and (stopped := _stopped_since(should_stop, deadline)):
-            break
-        hooks = _offset_hooks(on_report, should_stop, deadline, i * config.steps, {"run": name})
-        runs.append(_descend(name, features, y, config, hooks))
-        statuses.append(runs[-1].status)
-        if runs[-1].status in STOPPED:
-            break
-    status = _job_status(statuses, stopped)
+    runs = []
+    job = _InTurn(on_report, should_stop, deadline, "run")
+    features = {"raw": X, "standardized": standardize(X)[0]}
+    for name, hooks in job.runs(features):
+        runs.append(_descend(name, features[name], y, config, hooks))
+        job.done(runs[-1].status, config.steps)
+    status = job.status
     steps_done = sum(len(r.loss) - 1 for r in runs)
     return NormalizationResult(config, status, _normalization_message(status, runs, config), steps_done, runs,
                                epsilon_table())
@@ -361,21 +404,22 @@ def run_normalization(config: NormalizationConfig, on_report: Report | None = No
 def _normalization_message(status: str, runs: list[Descent], config: NormalizationConfig) -> str:
     if status in STOPPED:
         last = runs[-1]
-        where = f"during the {last.name} run" if last.status in STOPPED else f"after the {last.name} run"
+        where = f"during the {last.label} run" if last.status in STOPPED else f"after the {last.label} run"
         return f"Stopped {where}, at step {len(last.loss) - 1} of {config.steps}."
     if status == "diverged":
-        return next(f"The {r.name} run: {r.message}" for r in runs if r.status == "diverged")
-    tolerance = f"{config.tolerance * 100:g}%"
+        return next(f"The {r.label} run: {r.message}" for r in runs if r.status == "diverged")
+    closed = f"{100 - config.tolerance * 100:g}%"
 
-    def reach(d: Descent) -> str:
+    def steps(d: Descent) -> str:
         if d.steps_to_converge >= 0:
-            return f"came within {tolerance} of the best loss in {_count(d.steps_to_converge, 'step')}"
-        return (f"was not within {tolerance} of the best loss after {config.steps} steps "
-                f"(the rate predicts {d.predicted_steps})")
+            return str(d.steps_to_converge)
+        return f"more than {config.steps} (the rate predicts {d.predicted_steps})"
 
     raw, scaled = runs
-    return (f"On raw features (condition number {raw.condition:,.0f}) gradient descent {reach(raw)}; "
-            f"standardized (condition number {scaled.condition:.2f}) it {reach(scaled)}.")
+    return (f"Both runs fit the same model and share the same best loss, {raw.optimum_loss:.3f}. Steps for gradient "
+            f"descent to close {closed} of the gap between its starting loss and the best loss: in raw units, "
+            f"centred (condition number {raw.condition:,.{0 if raw.condition >= 100 else 2}f}), {steps(raw)}; "
+            f"standardized (condition number {scaled.condition:.2f}), {steps(scaled)}.")
 
 
 def _descend(name: str, X: np.ndarray, y: np.ndarray, config: NormalizationConfig, hooks: Hooks) -> Descent:
@@ -400,16 +444,16 @@ def _descend(name: str, X: np.ndarray, y: np.ndarray, config: NormalizationConfi
 
     outcome = loop(step, config.steps, max(1, config.steps // 50), hooks)
     trajectory = np.array(points[:outcome.steps_done + 1])  # (steps_done + 1, 2)
-    loss = mse(X, y, trajectory)
-    within = np.flatnonzero(loss <= (1 + config.tolerance) * optimum_loss)
+    loss = mse(X, y, trajectory)  # (steps_done + 1,)
+    gap = relative_gap(loss, optimum_loss)  # (steps_done + 1,)
+    within = np.flatnonzero(gap <= config.tolerance)
     steps = int(within[0]) if within.size else -1
     text = f"after {_count(steps, 'step')}" if steps >= 0 else f"not within {_count(len(loss) - 1, 'step')}"
     w1, w2 = _grid_axes(np.vstack([trajectory, optimum]))
     grid = mse(X, y, np.stack(np.meshgrid(w1, w2, indexing="xy"), -1))  # (GRID, GRID) rows follow w2
-    return Descent(name, np.array([low, high]), float(condition), float(lr), float(rate), optimum, optimum_loss,
-                   trajectory, loss, steps, predicted_steps(float(loss[0]) - optimum_loss, optimum_loss, rate,
-                                                            config.tolerance),
-                   text, w1, w2, grid, outcome.status, outcome.message)
+    return Descent(name, VERSIONS[name], np.array([low, high]), float(condition), float(lr), float(rate), optimum,
+                   optimum_loss, trajectory, loss, gap, steps, predicted_steps(float(rate), config.tolerance), text,
+                   w1, w2, grid, outcome.status, outcome.message)
 
 
 def _grid_axes(points: np.ndarray, margin: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
@@ -510,22 +554,18 @@ def run_schedules(config: ScheduleConfig, on_report: Report | None = None, shoul
     start = MLP(data.X_train.shape[1], SCHEDULE_WIDTH, ("relu", "relu"), data.num_classes)
     init_uniform(start, torch.Generator().manual_seed(config.seed))
     start = start.to(device)
-    frames, finals, statuses, stopped = [], [], [], ""
-    for i, name in enumerate(config.schedules):
-        if i and (stopped := _stopped_since(should_stop, deadline)):
-            break
-        hooks = _offset_hooks(on_report, should_stop, deadline, i * config.epochs, {"schedule": name})
+    frames, finals = [], []
+    job = _InTurn(on_report, should_stop, deadline, "schedule")
+    for name, hooks in job.runs(config.schedules):
         net = copy.deepcopy(start)
         outcome = _train_schedule(net, data, name, config, hooks)
-        statuses.append(outcome.status)
+        job.done(outcome.status, config.epochs)
         frames.append(outcome.history.assign(schedule=name))
         train_loss, test_loss, test_acc = _final(net, data, outcome.history)
         finals.append({"schedule": name, "label": SCHEDULES[name].label, "epochs_done": outcome.steps_done,
                        "train_loss": train_loss, "test_loss": test_loss, "test_acc": test_acc,
                        "status": outcome.status, "message": outcome.message})
-        if outcome.status in STOPPED:
-            break
-    status = _job_status(statuses, stopped)
+    status = job.status
     history = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     history = history.reindex(columns=["schedule", "epoch", "lr", "batch_loss", "train_loss", "test_loss", "test_acc"])
     finals = pd.DataFrame(finals)
@@ -645,11 +685,9 @@ def run_every_optimizer(config: EveryOptimizerConfig, on_report: Report | None =
     start = MLP(data.X_train.shape[1], NETWORK_WIDTH, ("relu", "relu"), data.num_classes)
     init_uniform(start, torch.Generator().manual_seed(config.seed))
     start = start.to(device)
-    frames, runs, stopped = [], [], ""
-    for i, name in enumerate(OPTIMIZERS):
-        if i and (stopped := _stopped_since(should_stop, deadline)):
-            break
-        hooks = _offset_hooks(on_report, should_stop, deadline, i * config.steps, {"optimizer": name})
+    frames, runs = [], []
+    job = _InTurn(on_report, should_stop, deadline, "optimizer")
+    for name, hooks in job.runs(OPTIMIZERS):
         net = copy.deepcopy(start)
         settings = TrainSettings(steps=config.steps, batch_size=config.batch_size, optimizer=name,
                                  lr=NETWORK_LRS[name], report_every=max(1, config.steps // 60))
@@ -666,9 +704,8 @@ def run_every_optimizer(config: EveryOptimizerConfig, on_report: Report | None =
         runs.append(OptimizerRun(name, OPTIMIZERS[name].label, NETWORK_LRS[name],
                                  optimizer_code(name, NETWORK_LRS[name]), outcome.status, outcome.message,
                                  outcome.steps_done, train_loss, test_loss, test_acc))
-        if outcome.status in STOPPED:
-            break
-    status = _job_status([r.status for r in runs], stopped)
+        job.done(outcome.status, config.steps)
+    status = job.status
     history = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     history = history.reindex(columns=["optimizer", "step", "batch_loss", "train_loss", "test_loss", "test_acc"])
     return EveryOptimizerResult(config, status, _optimizer_message(status, runs, config), describe(device),
@@ -689,3 +726,11 @@ def _optimizer_message(status: str, runs: list[OptimizerRun], config: EveryOptim
         best = min(finished, key=lambda r: r.train_loss)
         text += f"Lowest training loss after {config.steps} steps: {best.label}, {best.train_loss:.3f}."
     return text.strip()
+
+
+# The functions that do each demo's training, for the page's "show the code".
+SOURCES: dict[str, tuple[Callable, ...]] = {
+    "batch_sizes": (_train_batch_size, _update),
+    "normalization": (hessian, _descend),
+    "schedules": (_warmup, _train_schedule),
+}

@@ -56,6 +56,15 @@ def optimizers():
     return _with_rows(run_every_optimizer, EveryOptimizerConfig(steps=10))
 
 
+def assert_plots_only_finite_numbers(fig: go.Figure) -> None:
+    """Every x, y, z and customdata of every trace is a finite number (plotly's JSON would hide NaN as null)."""
+    for trace in fig.data:
+        for name in ("x", "y", "z", "customdata"):
+            values = trace.to_plotly_json().get(name)
+            if values is not None:
+                assert np.isfinite(np.asarray(values, dtype=float)).all(), (fig.layout.title.text, name)
+
+
 def _colors(fig):
     return [t.line.color for t in fig.data]
 
@@ -100,17 +109,35 @@ def test_contour_charts_show_the_grid_the_path_and_the_optimum_at_equal_scales(n
         assert (optimum.x[0], optimum.y[0]) == tuple(run.optimum)
         assert fig.layout.yaxis.scaleanchor == "x"
         assert "bmi" in fig.layout.xaxis.title.text and "s1" in fig.layout.yaxis.title.text
-    assert "1,212" in contour_figure(normalization, "raw").layout.title.text
-    assert "1.67" in contour_figure(normalization, "standardized").layout.title.text
+    assert contour_figure(normalization, "raw").layout.title.text == "Raw units (centred): condition number 65.58"
+    assert contour_figure(normalization, "standardized").layout.title.text == "Standardized: condition number 1.67"
 
 
-def test_the_loss_chart_shows_each_runs_gap_above_its_optimum_and_the_tolerance(normalization):
+def test_the_loss_chart_shows_each_runs_gap_as_a_fraction_of_its_start_and_the_tolerance(normalization):
     fig = normalization_loss_figure(normalization)
     raw, scaled, tolerance = fig.data
-    assert fig.layout.yaxis.type == "log"
-    assert len(raw.x) == 31  # every step, as the raw run is far from its optimum
+    assert fig.layout.yaxis.type == "log" and "fraction of where it started" in fig.layout.title.text
+    assert [raw.name, scaled.name] == ["raw units (centred)", "standardized"]
+    assert len(raw.x) == 31  # every step, as the raw run is still far from its optimum
+    assert raw.y[0] == scaled.y[0] == 1  # both start at the same gap
+    np.testing.assert_allclose(raw.y, normalization.runs[0].gap)
     assert 0 < len(scaled.x) < 31  # the standardized gap falls below float64 rounding and the line stops
-    assert list(tolerance.y) == [0.01, 0.01]
+    assert list(tolerance.y) == [0.01, 0.01] and tolerance.name == "converged: 99% of the gap closed"
+    assert raw.y[-1] > 0.01 and scaled.y[1] > 0.01 >= scaled.y[2]  # raw needs 76 steps, standardized 2
+
+
+def test_no_chart_plots_nan_or_infinity_from_rows_that_hold_them(batch, schedules):
+    result, _ = batch
+    history = result.history.copy()
+    history.loc[history.index[:3], "train_loss"] = [np.nan, np.inf, -np.inf]
+    history.loc[history.index[3], "seconds"] = np.nan
+    schedule_history = schedules[0].history.copy()
+    schedule_history.loc[schedule_history.index[:2], ["lr", "test_loss"]] = np.nan
+    figures = [batch_epochs_figure(history), batch_seconds_figure(history), schedule_lr_figure(schedule_history),
+               schedule_loss_figure(schedule_history), optimizer_live_figure(history.assign(optimizer="sgd",
+                                                                                             run_step=1))]
+    for fig in figures:
+        assert_plots_only_finite_numbers(fig)
 
 
 def test_schedule_charts_draw_one_line_per_schedule_in_fixed_colours(schedules):
@@ -152,8 +179,4 @@ def test_every_figure_passes_plotlys_full_validation_and_plots_only_finite_numbe
     for fig in figures:
         checked = go.Figure(fig.to_dict())  # raises on any invalid property
         assert checked.layout.template.layout.plot_bgcolor == "white"
-        for trace in fig.data:
-            for name in ("x", "y", "z", "customdata"):
-                values = trace.to_plotly_json().get(name)
-                if values is not None:
-                    assert np.isfinite(np.asarray(values, dtype=float)).all(), (fig.layout.title.text, name)
+        assert_plots_only_finite_numbers(fig)

@@ -25,7 +25,12 @@ def fully_valid(fig: go.Figure) -> go.Figure:
     """The figure itself, once plotly's full validation has passed on a copy (as in test_charts.py)."""
     checked = go.Figure(fig.to_dict())  # raises on any invalid property
     assert checked.layout.template.layout.plot_bgcolor == "white"
-    assert "NaN" not in fig.to_json() and "Infinity" not in fig.to_json()
+    for trace in fig.data:  # plotly's JSON would write NaN as null, so the arrays themselves are checked
+        for name in ("x", "y", "customdata"):
+            values = trace.to_plotly_json().get(name)
+            if values is not None:
+                present = [v for v in values if v is not None]  # None breaks a line on purpose
+                assert np.isfinite(np.asarray(present, dtype=float)).all(), (fig.layout.title.text, trace.name, name)
     return fig
 
 
@@ -61,6 +66,25 @@ def test_the_search_chart_puts_grid_and_random_side_by_side_on_one_colour_scale(
     assert {t.xaxis for t in trials} == {"x", "x2"}
     scored = search.trials["val_loss"].notna().sum()
     assert sum(len(t.x) for t in trials) == scored
+    for method, best in search.best.items():
+        if best is not None:
+            ring = next(t for t in fig.data if t.name == f"best {method} trial")
+            assert f"test accuracy {best.test_acc:.1%} (reported, not tuned)" in ring.hovertemplate
+
+
+def test_no_sweep_or_search_chart_plots_nan_or_infinity(sweep, search):
+    result, rows = sweep
+    rows = rows.copy()
+    rows.loc[rows.index[:2], "loss_lr=0.01"] = [np.inf, np.nan]
+    history = result.history.copy()
+    history.loc[history.index[:2], "train_loss"] = [np.inf, np.nan]
+    fully_valid(sweep_live_figure(rows))
+    fully_valid(sweep_figure(type(result)(**{**result.__dict__, "history": history})))
+    trials = search.trials.copy()
+    trials["val_loss"] = trials["val_loss"].astype(float)
+    trials.loc[trials.index[0], "val_loss"] = np.inf  # a plain float column with an infinity: drawn as failed
+    for figure in (search_figure, search_lr_figure):
+        fully_valid(figure(type(search)(**{**search.__dict__, "trials": trials})))
 
 
 def test_the_lr_chart_stacks_the_grids_trials_on_sqrt_budget_vertical_lines():

@@ -22,6 +22,7 @@ from engine.descent_demos import (
     hessian,
     mse,
     normalization_features,
+    normalization_steps,
     predicted_steps,
     run_batch_sizes,
     run_every_optimizer,
@@ -31,7 +32,7 @@ from engine.descent_demos import (
     updates_per_epoch,
 )
 from engine.models import MLP, init_uniform
-from engine.tabular import breast_cancer, classification_split, standardize
+from engine.tabular import breast_cancer, classification_split, diabetes, standardize
 from engine.trainer import OPTIMIZERS, optimizer_code
 from jobs.results import check_result
 
@@ -41,7 +42,7 @@ TINY = {
     "schedules": (run_schedules, ScheduleConfig(epochs=2, step_every=1, warmup_epochs=1)),
     "every optimizer": (run_every_optimizer, EveryOptimizerConfig(steps=3)),
 }
-PROGRESS = {"batch sizes": batch_size_steps, "normalization": lambda c: 2 * c.steps, "schedules": schedule_steps,
+PROGRESS = {"batch sizes": batch_size_steps, "normalization": normalization_steps, "schedules": schedule_steps,
             "every optimizer": every_optimizer_steps}
 
 
@@ -99,6 +100,17 @@ def test_stop_and_the_deadline_end_the_job_with_a_partial_result(name):
     assert halfway.status == "cancelled" and 0 < halfway.steps_done < PROGRESS[name](config)
     assert_finite(halfway)
     assert check_result(halfway)
+
+
+@pytest.mark.parametrize("name", list(TINY))
+def test_a_stop_between_two_runs_starts_no_further_run(name):
+    fn, config = TINY[name]
+    first = {"batch sizes": 1, "normalization": 5, "schedules": 2, "every optimizer": 3}[name]  # the first run's steps
+    seen = []
+    result = fn(config, on_report=lambda step, metrics: seen.append(step), should_stop=lambda: first in seen)
+    assert result.status == "cancelled" and not result.cacheable
+    assert result.steps_done == first and seen[-1] == first
+    assert_finite(result)
 
 
 # A. Batch, mini-batch and stochastic gradient descent
@@ -180,9 +192,34 @@ def test_stochastic_gd_makes_more_progress_per_epoch_but_jitters_unless_its_rate
     assert estimate_error("stochastic") > 5 * estimate_error("mini")  # one example is a noisy estimate
 
 
-def test_batch_size_one_processes_far_fewer_examples_per_second(small_batch_runs):
-    rate = small_batch_runs[0].runs.set_index("run")["examples_per_second"]
-    assert rate["full"] > rate["mini"] > 5 * rate["stochastic"]
+def test_every_run_processes_the_same_examples_per_epoch_in_very_different_numbers_of_updates(small_batch_runs):
+    runs = small_batch_runs[0].runs.set_index("run")
+    assert runs["examples_done"].tolist() == [4 * 150] * 3  # four epochs of 150 examples each
+    assert (runs["examples_done"] / runs["updates_done"]).tolist() == [150, 30, 1]  # 4, 20, 600 updates
+    assert (runs["seconds"] > 0).all()
+    np.testing.assert_allclose(runs["examples_per_second"], runs["examples_done"] / runs["seconds"])
+
+
+def test_batch_size_one_processes_far_fewer_examples_per_second_of_cpu_time():
+    """Timed with this thread's CPU time, the best of several rounds, so that other load on the machine cannot
+    slow one side down; the true gap is roughly a hundredfold, the assertion asks for three."""
+    data = classification_split(breast_cancer(), seed=0)
+    X, y = data.X_train[:150], data.y_train[:150]  # (150, 30), (150,)
+
+    def cpu_seconds_per_update(size: int) -> float:
+        net = MLP(30, 0, (), 2)
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+        rounds = []
+        for _ in range(5):
+            started = time.thread_time()
+            for _ in range(20):
+                dd._update(net, optimizer, X[:size], y[:size])
+            rounds.append((time.thread_time() - started) / 20)
+        return min(rounds)
+
+    cpu_seconds_per_update(1)  # one-time start-up costs
+    full, single = cpu_seconds_per_update(150), cpu_seconds_per_update(1)
+    assert 150 / full > 3 * (1 / single)  # examples per CPU second
 
 
 def test_an_unknown_schedule_is_refused():
@@ -203,6 +240,21 @@ def _features(config=NormalizationConfig()):
     return {"raw": X, "standardized": standardize(X)[0]}, y
 
 
+def _columns(*names):
+    table = diabetes()
+    return table.X[:, [table.features.index(name) for name in names]]  # (n, len(names)) raw, uncentred
+
+
+def test_both_versions_are_centred_and_only_the_standardized_one_is_rescaled():
+    features, y = _features()
+    raw = _columns("bmi", "s1")
+    np.testing.assert_allclose(features["raw"], raw - raw.mean(0), atol=1e-12)  # the features' own units
+    np.testing.assert_allclose(features["standardized"], (raw - raw.mean(0)) / (raw.std(0) + dd.EPS), atol=1e-12)
+    np.testing.assert_allclose(features["standardized"].std(0), 1.0, rtol=1e-6)
+    assert abs(y.mean()) < 1e-12 and y.std() == pytest.approx(1.0)
+    assert dd.VERSIONS == {"raw": "raw units (centred)", "standardized": "standardized"}
+
+
 @pytest.mark.parametrize("name", ["raw", "standardized"])
 def test_the_closed_form_hessian_matches_autograd(name):
     X, y = _features()[0][name], _features()[1]
@@ -214,6 +266,7 @@ def test_the_closed_form_hessian_matches_autograd(name):
 
 def test_each_run_reports_the_hessians_spectrum_and_the_best_fixed_rate(normalization):
     features, y = _features()
+    assert [(r.name, r.label) for r in normalization.runs] == list(dd.VERSIONS.items())
     for run in normalization.runs:
         eigenvalues = np.linalg.eigvalsh(2 * features[run.name].T @ features[run.name] / len(y))
         np.testing.assert_allclose(run.eigenvalues, eigenvalues, rtol=1e-10)
@@ -221,15 +274,33 @@ def test_each_run_reports_the_hessians_spectrum_and_the_best_fixed_rate(normaliz
         assert run.lr == pytest.approx(2 / eigenvalues.sum())
         assert run.rate == pytest.approx((run.condition - 1) / (run.condition + 1))
     raw, scaled = normalization.runs
-    assert raw.condition > 1000 and scaled.condition < 2  # elongated against nearly round
+    assert raw.condition > 30 and scaled.condition < 2  # elongated against nearly round
 
 
-def test_the_optimum_is_scikit_learns_least_squares_fit_without_intercept(normalization):
+def test_standardized_the_hessian_is_twice_the_correlation_matrix():
+    features, _ = _features(NormalizationConfig(x1="s1", x2="s2"))
+    rho = np.corrcoef(_columns("s1", "s2").T)[0, 1]
+    np.testing.assert_allclose(hessian(features["standardized"]), 2 * np.array([[1, rho], [rho, 1]]), rtol=1e-6)
+
+
+def test_both_runs_fit_scikit_learns_least_squares_line_with_an_intercept(normalization):
+    """Centred features and target without intercept are the same model as the raw columns with one."""
     features, y = _features()
-    for run in normalization.runs:
-        fit = LinearRegression(fit_intercept=False).fit(features[run.name], y)
-        np.testing.assert_allclose(run.optimum, fit.coef_, rtol=1e-7)
-        assert run.optimum_loss == pytest.approx(np.mean((fit.predict(features[run.name]) - y) ** 2), rel=1e-9)
+    fit = LinearRegression().fit(_columns("bmi", "s1"), y)
+    raw, scaled = normalization.runs
+    np.testing.assert_allclose(raw.optimum, fit.coef_, rtol=1e-7)
+    np.testing.assert_allclose(scaled.optimum, fit.coef_ * features["raw"].std(0), rtol=1e-6)  # per std, not unit
+    expected = np.mean((fit.predict(_columns("bmi", "s1")) - y) ** 2)
+    assert raw.optimum_loss == pytest.approx(expected, rel=1e-9) and scaled.optimum_loss == pytest.approx(expected,
+                                                                                                          rel=1e-9)
+
+
+def test_both_runs_start_from_the_same_loss_and_reach_the_same_optimum_loss(normalization):
+    raw, scaled = normalization.runs
+    assert raw.loss[0] == pytest.approx(scaled.loss[0], rel=1e-12) == pytest.approx(1.0)  # w = 0: mean(y²)
+    assert raw.loss[-1] == pytest.approx(raw.optimum_loss, rel=1e-9)
+    assert scaled.loss[-1] == pytest.approx(scaled.optimum_loss, rel=1e-9)
+    assert raw.optimum_loss == pytest.approx(scaled.optimum_loss, rel=1e-10)
 
 
 def test_the_trajectory_is_gradient_descent_in_closed_form(normalization):
@@ -244,36 +315,62 @@ def test_the_trajectory_is_gradient_descent_in_closed_form(normalization):
         np.testing.assert_allclose(run.loss, [np.mean((X @ p - y) ** 2) for p in run.trajectory], rtol=1e-10)
 
 
+def test_the_gap_is_the_loss_above_the_optimum_as_a_fraction_of_the_starting_gap(normalization):
+    for run in normalization.runs:
+        np.testing.assert_allclose(run.gap, (run.loss - run.optimum_loss) / (run.loss[0] - run.optimum_loss))
+        assert run.gap[0] == 1
+        assert run.steps_to_converge == np.flatnonzero(run.gap <= 0.01)[0]
+        assert run.gap[run.steps_to_converge - 1] > 0.01
+    np.testing.assert_array_equal(dd.relative_gap(np.array([0.5, 0.5]), 0.5), [0.0, 0.0])  # started at the optimum
+
+
 def test_at_the_best_rate_the_gap_to_the_optimum_shrinks_by_the_rate_squared_each_step(normalization):
     raw = normalization.runs[0]
-    gap = raw.loss - raw.optimum_loss
-    np.testing.assert_allclose(gap[1:] / gap[:-1], raw.rate ** 2, rtol=1e-6)
+    gap = raw.gap[raw.gap > 1e-8]  # below that, float64 rounding of the loss shows
+    assert len(gap) > 200
+    np.testing.assert_allclose(gap[1:] / gap[:-1], raw.rate ** 2, rtol=1e-5)
 
 
-@pytest.mark.parametrize(("x1", "x2", "which", "steps"), [("bmi", "s1", "raw", 700), ("bmi", "bp", "raw", 250),
-                                                          ("s3", "s4", "standardized", 20)])
-def test_steps_to_converge_agree_with_what_the_rate_predicts(x1, x2, which, steps):
+@pytest.mark.parametrize(("x1", "x2", "steps", "expected"), [("bmi", "s1", 100, (76, 2)), ("s1", "s2", 50, (22, 22)),
+                                                             ("s3", "s4", 300, (258, 8)), ("bmi", "bp", 50, (14, 3))])
+def test_steps_to_converge_are_what_the_rate_predicts(x1, x2, steps, expected):
     result = run_normalization(NormalizationConfig(x1=x1, x2=x2, steps=steps))
-    run = next(r for r in result.runs if r.name == which)
-    assert run.steps_to_converge > 3
-    assert abs(run.steps_to_converge - run.predicted_steps) <= max(1, 0.03 * run.predicted_steps)
+    assert [r.steps_to_converge for r in result.runs] == [r.predicted_steps for r in result.runs] == list(expected)
+    assert [r.converged_text for r in result.runs] == [f"after {k} steps" for k in expected]
 
 
 def test_the_predicted_steps_are_the_first_step_where_the_shrinking_gap_is_small_enough():
-    for gap, optimum, rate, tolerance in [(0.08, 0.92, 0.998, 0.01), (0.35, 0.65, 0.25, 0.01), (1.0, 0.5, 0.9, 0.05)]:
+    for rate, tolerance in [(0.998, 0.01), (0.25, 0.01), (0.9, 0.05), (0.5, 0.5)]:
         k = 0
-        while gap * rate ** (2 * k) > tolerance * optimum:
+        while rate ** (2 * k) > tolerance:
             k += 1
-        assert predicted_steps(gap, optimum, rate, tolerance) == k
-    assert predicted_steps(0.001, 1.0, 0.9, 0.01) == 0
+        assert predicted_steps(rate, tolerance) == k
+    assert predicted_steps(0.9, 1.0) == 0 and predicted_steps(0.0, 0.01) == 1
 
 
-def test_standardizing_turns_hundreds_of_steps_into_two(normalization):
+def test_strongly_correlated_features_converge_slowly_with_or_without_standardizing():
+    result = run_normalization(NormalizationConfig(x1="s1", x2="s2"))
+    raw, scaled = result.runs
+    assert raw.steps_to_converge == scaled.steps_to_converge == 22  # neither converges at step 0
+    assert 15 < scaled.condition < raw.condition < 20
+    assert "in raw units, centred (condition number 18.70), 22; standardized (condition number 18.35), 22." \
+        in result.message
+
+
+def test_standardizing_turns_dozens_of_steps_into_two(normalization):
     raw, scaled = normalization.runs
-    assert raw.steps_to_converge == -1 and raw.converged_text == "not within 500 steps"
-    assert raw.predicted_steps > 500
+    assert raw.steps_to_converge == raw.predicted_steps == 76 and raw.converged_text == "after 76 steps"
     assert scaled.steps_to_converge == scaled.predicted_steps == 2 and scaled.converged_text == "after 2 steps"
-    assert "not within 1% of the best loss after 500 steps" in normalization.message
+    assert normalization.message.startswith("Both runs fit the same model and share the same best loss, 0.651.")
+    assert "close 99% of the gap between its starting loss and the best loss" in normalization.message
+
+
+def test_a_run_that_has_not_converged_says_so_and_what_the_rate_predicts():
+    result = run_normalization(NormalizationConfig(x1="age", x2="sex", steps=300))
+    raw, scaled = result.runs
+    assert raw.steps_to_converge == -1 and raw.converged_text == "not within 300 steps" and raw.predicted_steps == 818
+    assert scaled.steps_to_converge == 2
+    assert "(condition number 710), more than 300 (the rate predicts 818);" in result.message
 
 
 def test_the_loss_grid_is_square_covers_the_whole_path_and_holds_the_loss(normalization):

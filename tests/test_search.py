@@ -1,4 +1,5 @@
-"""Grid versus random search: what each method samples, and that a stacked trial trains as it would alone."""
+"""Grid versus random search: what each method samples, that trials are tuned on validation rows carved from the
+training split and reported on test rows, and that a stacked trial trains as it would alone."""
 
 import math
 
@@ -8,9 +9,10 @@ import pytest
 import torch
 from torch import nn
 
+from engine import search
 from engine.batched import initial_net
-from engine.search import TINY_SEARCH, SearchConfig, grid_points, random_points, run_search
-from engine.tabular import breast_cancer, classification_split
+from engine.search import TINY_SEARCH, SearchConfig, grid_points, random_points, run_search, search_split
+from engine.tabular import breast_cancer, classification_split, standardize
 from engine.trainer import TrainSettings, train
 from jobs.results import check_result
 
@@ -52,32 +54,61 @@ def test_a_budget_that_is_not_a_perfect_square_is_refused():
         random_points(SearchConfig(lr_range=(0.0, 1.0)))
 
 
+def _same_rows(a: torch.Tensor, b: torch.Tensor) -> None:
+    """a and b hold the same rows in the same order, each standardized with its own statistics."""
+    np.testing.assert_allclose(standardize(a.double().numpy())[0], standardize(b.double().numpy())[0], atol=1e-4)
+
+
+def test_validation_rows_are_carved_from_the_training_split_and_the_test_rows_are_left_alone():
+    data, reference = search_split(seed=3), classification_split(breast_cancer(), seed=3)
+    assert (len(data.y_train), len(data.y_val), len(data.y_test)) == (320, 107, 142)  # 569 rows
+    assert torch.equal(data.y_test, reference.y_test)
+    _same_rows(data.X_test, reference.X_test)
+    # The training split's rows, in its shuffled order: the first quarter validates, the rest trains.
+    assert torch.equal(torch.cat([data.y_val, data.y_train]), reference.y_train)
+    _same_rows(torch.cat([data.X_val, data.X_train]), reference.X_train)
+    # Standardized with the training rows' statistics only.
+    np.testing.assert_allclose(data.X_train.mean(0).numpy(), 0, atol=1e-5)
+    np.testing.assert_allclose(data.X_train.std(0, unbiased=False).numpy(), 1, atol=1e-4)
+    assert data.X_val.mean(0).abs().max() > 0.05
+    assert torch.equal(search_split(seed=3).X_val, data.X_val)  # fixed by the seed
+    assert not torch.equal(search_split(seed=4).y_val, data.y_val)
+
+
 def test_the_result_lists_every_trial_with_its_method_and_counts_distinct_learning_rates(result):
     trials = result.trials
     assert list(trials.columns) == ["method", "lr", "weight_decay", "val_loss", "val_acc", "diverged_at"]
     assert (trials["method"] == "grid").sum() == (trials["method"] == "random").sum() == 9
     assert result.distinct_lrs == {"grid": 3, "random": 9}
+    assert result.split_sizes == {"train": 320, "validation": 107, "test": 142}
     assert result.status == "finished" and result.steps_done == 60 and result.cacheable
+    assert result.message.startswith("Tuned on validation, reported on test: the trials trained on 320 rows and "
+                                      "were compared on 107 validation rows; the 142 test rows chose nothing.")
     for method in ("grid", "random"):
-        rows = trials[trials["method"] == method]
-        assert result.best[method].val_loss == pytest.approx(float(rows["val_loss"].min()))
+        rows, best = trials[trials["method"] == method], result.best[method]
+        assert best.val_loss == pytest.approx(float(rows["val_loss"].min()))
+        assert 0 < best.test_loss and 0.5 < best.test_acc <= 1
         assert f"{method.capitalize()} search tried {result.distinct_lrs[method]}" in result.message
+        assert f"test accuracy {best.test_acc:.1%} (test loss {best.test_loss:.4f})" in result.message
     check_result(result)
 
 
 def test_a_stacked_trial_scores_as_it_does_trained_alone_with_torch_optim(result):
+    """Trained on the training rows alone, scored on validation (which chose it) and on test (which reports)."""
     best = result.best["random"]
     generator = torch.Generator().manual_seed(0)
     net = initial_net(30, 16, 2, "relu", 2, generator)
-    data = classification_split(breast_cancer(), seed=0)
+    data = search_split(seed=0)
     settings = TrainSettings(steps=60, batch_size=32, optimizer="momentum", lr=best.lr,
                              hyper=(("weight_decay", best.weight_decay),))
     outcome = train(net, data.X_train, data.y_train, nn.functional.cross_entropy, settings, generator)
     assert outcome.status == "finished"
-    with torch.no_grad():
-        logits = net(data.X_test)
-    assert best.val_loss == pytest.approx(nn.functional.cross_entropy(logits, data.y_test).item(), rel=1e-5)
-    assert best.val_acc == pytest.approx((logits.argmax(1) == data.y_test).double().mean().item())
+    for X, y, loss, accuracy in [(data.X_val, data.y_val, best.val_loss, best.val_acc),
+                                 (data.X_test, data.y_test, best.test_loss, best.test_acc)]:
+        with torch.no_grad():
+            logits = net(X)
+        assert loss == pytest.approx(nn.functional.cross_entropy(logits, y).item(), rel=1e-5)
+        assert accuracy == pytest.approx((logits.argmax(1) == y).double().mean().item())
 
 
 def test_diverged_trials_score_as_failed_with_no_nan_in_the_trials():
@@ -89,6 +120,7 @@ def test_diverged_trials_score_as_failed_with_no_nan_in_the_trials():
     assert np.isfinite(scored[["lr", "weight_decay", "val_loss", "val_acc"]].to_numpy(dtype=float)).all()
     for method, best in result.best.items():
         assert best is None or best.diverged_at == 0 and math.isfinite(best.val_loss), method
+        assert best is None or math.isfinite(best.test_loss) and math.isfinite(best.test_acc), method
     check_result(result)
 
 
@@ -109,3 +141,14 @@ def test_the_deadline_gives_an_out_of_time_result_that_is_not_cached():
                         deadline=time.monotonic() + 0.2)
     assert result.status == "out of time" and not result.cacheable
     assert {"grid_best_loss", "random_best_loss"} <= set(reports[0])
+
+
+def test_a_chosen_trial_whose_test_loss_overflows_reports_none_rather_than_infinity():
+    rows = pd.DataFrame({"method": ["grid", "grid"], "lr": [0.1, 1.0], "weight_decay": [0.0, 0.0],
+                         "val_loss": pd.array([0.3, 0.2], dtype="Float64"),
+                         "val_acc": pd.array([0.9, 0.9], dtype="Float64"), "diverged_at": [0, 0]})
+    best = search._best(rows, np.array([0.4, np.inf]), np.array([0.9, 0.5]))
+    assert best.lr == 1.0 and best.test_loss is None and best.test_acc is None  # chosen on validation alone
+    assert "its test loss overflowed" in search._message("finished", "", {"grid": best, "random": None},
+                                                         {"grid": 1, "random": 1},
+                                                         {"train": 3, "validation": 1, "test": 1})

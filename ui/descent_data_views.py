@@ -1,5 +1,7 @@
 """Drawing the Gradient descent page's demos on real data: controls, live views and results."""
 
+import inspect
+
 import pandas as pd
 import streamlit as st
 
@@ -18,10 +20,13 @@ from charts.training import runs_live_figure
 from engine.descent_demos import (
     BATCH_MODEL,
     SCHEDULES,
+    SOURCES,
     batch_size_steps,
     every_optimizer_steps,
-    schedule_steps,  # noqa: F401  (the page's progress bar for the schedules)
+    normalization_steps,
+    schedule_steps,
 )
+from engine.search import grid_points, random_points, run_search
 from jobs import Job
 from ui.figures import chart
 from ui.page_state import PageState
@@ -40,6 +45,12 @@ def _key(job: Job, name: str) -> tuple:
 def _table(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     """Only these columns, renamed for the learner, numbers rounded."""
     return frame[list(columns)].rename(columns=columns).round(4)
+
+
+def _source(*functions) -> None:
+    """Show the code: the engine's own functions that ran, as they are."""
+    with st.expander("Show the code"):
+        st.code("\n\n".join(inspect.getsource(fn) for fn in functions), language="python")
 
 
 def _say(result) -> None:
@@ -101,13 +112,13 @@ def batch_result(job: Job) -> None:
                "more examples per second (see the table), while batch size 1 makes hundreds of times more updates "
                "per epoch, each on a noisy estimate of the gradient. Mini-batches get much of both: many updates per "
                "epoch, each using the hardware well.")
+    _source(*SOURCES["batch_sizes"])
 
 
 # Input normalization
 
 
-def norm_steps(config) -> int:
-    return 2 * config.steps  # raw, then standardized
+norm_steps = normalization_steps
 
 
 def norm_live(rows: pd.DataFrame):
@@ -115,9 +126,9 @@ def norm_live(rows: pd.DataFrame):
 
 
 def norm_controls(state: PageState) -> str | None:
-    st.write("Linear regression on two raw measurements from the diabetes data, fitted by full-batch gradient "
-             "descent at the best fixed learning rate for each version, first on the raw features and then on the "
-             "standardized ones: (x − mean) / std.")
+    st.write("Linear regression on two measurements from the diabetes data, fitted by full-batch gradient descent "
+             "at the best fixed learning rate for each version: first in their own units (centred, so that only "
+             "the scale differs), then standardized: (x − mean) / std.")
     _columns(state, "norm_x1", "norm_x2", "norm_steps")
     values = state.values()
     if values["norm_x1"] == values["norm_x2"]:
@@ -140,9 +151,13 @@ def norm_result(job: Job) -> None:
                 "has a standard deviation of 0, and 0 ÷ 0 is not a number; a small ε in the denominator keeps the "
                 "result finite (the same ε appears in Adam, RMSprop and batch normalization, for the same reason).")
     st.dataframe(result.epsilon, hide_index=True)
+    _source(*SOURCES["normalization"])
 
 
 # Learning-rate schedules
+
+
+sched_steps = schedule_steps
 
 
 def schedule_live(rows: pd.DataFrame):
@@ -165,13 +180,19 @@ def schedule_result(job: Job) -> None:
     chart(_key(job, "sched_loss"), lambda: schedule_loss_figure(result.history), "fig_gd_sched_loss", cols[1])
     st.dataframe(_table(result.finals, {"label": "schedule", "epochs_done": "epochs", "train_loss": "training loss",
                                         "test_loss": "test loss", "test_acc": "test accuracy"}), hide_index=True)
+    _source(*SOURCES["schedules"])
 
 
 # Grid versus random search
 
 
 def search_live(rows: pd.DataFrame):
-    return runs_live_figure(rows, None)
+    """The best validation loss so far of each method's trials."""
+    columns = {"grid_best_loss": "grid search", "random_best_loss": "random search"}
+    if rows.empty or not set(columns) <= set(rows):
+        return runs_live_figure(pd.DataFrame(), None)
+    long = rows.melt(id_vars="step", value_vars=list(columns), var_name="method", value_name="loss")
+    return runs_live_figure(long.assign(method=long["method"].map(columns)), "method", y="loss")
 
 
 def search_controls(state: PageState) -> None:
@@ -186,8 +207,7 @@ def search_result(job: Job) -> None:
     _say(result)
     chart(_key(job, "search"), lambda: search_figure(result), "fig_gd_search")
     chart(_key(job, "search_lr"), lambda: search_lr_figure(result), "fig_gd_search_lr")
-    tried = ", ".join(f"{method}: {count} learning rates" for method, count in result.distinct_lrs.items())
-    st.caption(f"Distinct learning rates tried — {tried}.")
+    _source(run_search, grid_points, random_points)
 
 
 # The same network under every optimizer
