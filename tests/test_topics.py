@@ -1,5 +1,6 @@
 """Contract tests that every registered topic passes: a new row here is checked end to end."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from jobs import RunnerSettings, check_result, make_runner
 from jobs.runner import DONE
-from ui.params import ChoiceEach, ChoiceList, Number, Text, defaults
+from ui.params import ChoiceEach, ChoiceList, Number, Text, defaults, read
 from ui.topics import TOPICS, preload_modules, warmups
 
 ROOT = Path(__file__).parent.parent
@@ -69,3 +70,18 @@ def test_the_page_renders_with_its_defaults_and_with_every_parameter_at_either_e
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == topic.title
     assert not any("Ignored" in w.value for w in at.warning)  # every extreme is a legal value
+
+
+@pytest.mark.parametrize("end", ["low", "high"])
+@pytest.mark.parametrize("topic, task", TASKS, ids=TASK_IDS)
+def test_every_task_runs_with_every_parameter_at_either_end(topic, task, end):
+    """Run briefly (the deadline stops it): a result of plain data, or a sentence saying why it cannot run."""
+    values, notes = read(topic.params, extremes(topic.params, end == "high"))
+    assert not notes
+    try:
+        result = task.fn(task.from_values(values), deadline=time.monotonic() + 1.0)
+    except ValueError as refusal:  # the page checks these settings first and says the same
+        assert str(refusal)[:1].isalpha(), refusal
+        return
+    check_result(result)
+    assert getattr(result, "status", "finished") in ("finished", "diverged", "out of time")  # never "failed"
