@@ -38,8 +38,7 @@ def test_the_race_runs_on_opening_and_replays_a_step_in_numbers():
 @pytest.mark.parametrize("kappa", [10, 100])
 def test_distills_button_sets_the_best_settings_and_the_measured_rates_match_the_formulas(kappa):
     at = settle(open_page(PAGE, {"kappa": str(kappa), "steps": "400"}), raced)
-    button(at, "Use Distill's best settings for this κ").click().run()
-    button(at, "Race").click().run()
+    button(at, "Use Distill's best settings for this κ").click().run()  # one click: set and race
     at = settle(at, lambda at: raced(at) and len(table(at, "measured rate")) == 2)
     best = optimal_rates(kappa)
     rates = table(at, "measured rate").set_index("optimizer")["measured rate"].astype(float)

@@ -69,8 +69,12 @@ class PageState:
         return where.selectbox(param.label, param.options, key=key, help=param.help or None, **display, **options)
 
     def set(self, **values) -> None:
-        """Give widgets new values: call it from a button's on_click, which runs before the widgets are drawn."""
+        """Give widgets new values: call it from a button's on_click, which runs before the widgets are drawn.
+
+        Like a preset link, it counts as a new preset, so sections that train on their own show the new settings.
+        """
         state = st.session_state
+        state[self._presets] = self.presets + 1
         for name, value in values.items():
             if isinstance(self.spec[name], ChoiceEach):
                 raise TypeError(f"{name}: set a per-item choice through its items' keys")
