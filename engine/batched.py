@@ -27,19 +27,28 @@ from engine.trainer import OPTIMIZERS, Hooks, Report, TrainOutcome, batches, loo
 
 
 class StackedMLP:
-    """K copies of one MLP: layer l's weights are (K, fan_in, fan_out), its biases (K, 1, fan_out)."""
+    """K copies of one MLP: layer l's weights are (K, fan_in, fan_out), its biases (K, 1, fan_out).
 
-    def __init__(self, weights: list[Tensor], biases: list[Tensor], activations: list[nn.Module]):
-        self.weights, self.biases, self.activations = weights, biases, activations
+    `masks`, one (K, 1, width) tensor of 0s and 1s per hidden layer, switch units off per copy: a
+    masked unit's output is zeroed, so it carries nothing forward and its weights get no gradient.
+    Copies of different widths thus share one run, each exactly its own smaller network.
+    """
+
+    def __init__(self, weights: list[Tensor], biases: list[Tensor], activations: list[nn.Module],
+                 masks: list[Tensor] | None = None):
+        self.weights, self.biases, self.activations, self.masks = weights, biases, activations, masks
 
     @property
     def copies(self) -> int:
         return self.weights[0].shape[0]
 
     def __call__(self, x: Tensor) -> Tensor:
-        h = x.expand(self.copies, *x.shape)  # (K, batch, in_features), no copy
-        for W, b, act in zip(self.weights, self.biases, self.activations, strict=False):
+        """x: (batch, in_features), shared by every copy, or (K, batch, in_features), one batch per copy."""
+        h = x if x.dim() == 3 else x.expand(self.copies, *x.shape)  # (K, batch, in_features), no copy
+        for layer, (W, b, act) in enumerate(zip(self.weights, self.biases, self.activations, strict=False)):
             h = act(torch.baddbmm(b, h, W))  # (K, batch, width)
+            if self.masks is not None:
+                h = h * self.masks[layer]  # (K, batch, width): each copy's own units only
         return torch.baddbmm(self.biases[-1], h, self.weights[-1])  # (K, batch, classes)
 
     def parameters(self) -> list[Tensor]:
@@ -52,8 +61,14 @@ class StackedMLP:
         return torch.cat([p.flatten(1) for p in self.parameters()], 1).sum(1)  # (K,)
 
     def copy(self, k: int) -> list[Tensor]:
-        """Copy k's parameters shaped as MLP.parameters(): weight (out, in), bias (out,)."""
-        return [t for W, b in zip(self.weights, self.biases, strict=True) for t in (W[k].T, b[k, 0])]
+        """Copy k's parameters shaped as MLP.parameters(): weight (out, in), bias (out,); its own units only."""
+        if self.masks is None:
+            return [t for W, b in zip(self.weights, self.biases, strict=True) for t in (W[k].T, b[k, 0])]
+        kept = [torch.ones(self.weights[0].shape[1], dtype=torch.bool, device=self.weights[0].device)]
+        kept += [mask[k, 0].bool() for mask in self.masks]
+        kept.append(torch.ones(self.weights[-1].shape[2], dtype=torch.bool, device=self.weights[0].device))
+        return [t for W, b, rows, cols in zip(self.weights, self.biases, kept[:-1], kept[1:], strict=True)
+                for t in (W[k][rows][:, cols].T, b[k, 0][cols])]
 
 
 def stack_copies(net: MLP, copies: int) -> StackedMLP:
@@ -62,6 +77,36 @@ def stack_copies(net: MLP, copies: int) -> StackedMLP:
     weights = [_repeat(layer.weight.T, copies) for layer in layers]  # (K, fan_in, fan_out) each
     biases = [_repeat(layer.bias.view(1, -1), copies) for layer in layers]  # (K, 1, fan_out) each
     return StackedMLP(weights, biases, [layer[1] for layer in net.hidden])  # activations hold no weights
+
+
+def stack_nets(nets: list[MLP]) -> StackedMLP:
+    """One copy per net: nets of one depth and activation, any widths, zero-padded to the widest and masked."""
+    layers = [net.linear_layers() for net in nets]  # per net: its Linear layers, the output last
+    first = layers[0]
+    if any(net.activations != nets[0].activations for net in nets):
+        raise ValueError("Stacked nets need the same activations, layer by layer.")
+    if any(a.out_features != b.in_features
+           for net_layers in layers for a, b in zip(net_layers[:-1], net_layers[1:], strict=True)):
+        raise ValueError("Stacked nets need activations that keep each layer's width (not maxout).")
+    if any((ls[0].in_features, ls[-1].out_features) != (first[0].in_features, first[-1].out_features)
+           for ls in layers):
+        raise ValueError("Stacked nets need the same number of inputs and outputs.")
+    widest = [max(ls[i].out_features for ls in layers) for i in range(len(first) - 1)]
+    fan_ins, fan_outs = [first[0].in_features, *widest], [*widest, first[-1].out_features]
+    K = len(nets)
+    device = first[0].weight.device
+    weights = [torch.zeros(K, i, o, device=device) for i, o in zip(fan_ins, fan_outs, strict=True)]
+    biases = [torch.zeros(K, 1, o, device=device) for o in fan_outs]
+    masks = [torch.zeros(K, 1, width, device=device) for width in widest]  # (K, 1, width) each
+    with torch.no_grad():
+        for k, net_layers in enumerate(layers):
+            for W, b, layer in zip(weights, biases, net_layers, strict=True):
+                W[k, :layer.in_features, :layer.out_features] = layer.weight.T
+                b[k, 0, :layer.out_features] = layer.bias
+            for mask, layer in zip(masks, net_layers, strict=False):
+                mask[k, 0, :layer.out_features] = 1
+    return StackedMLP([W.requires_grad_() for W in weights], [b.requires_grad_() for b in biases],
+                      [layer[1] for layer in nets[0].hidden], masks)
 
 
 def _repeat(t: Tensor, copies: int) -> Tensor:
@@ -77,11 +122,24 @@ def initial_net(in_features: int, width: int, depth: int, activation: str, num_c
     return net
 
 
-def copy_losses(logits: Tensor, y: Tensor) -> Tensor:
-    """Each copy's mean cross-entropy: (K, batch, classes) logits, (batch,) labels -> (K,)."""
+def copy_losses(logits: Tensor, y: Tensor, row_mask: Tensor | None = None) -> Tensor:
+    """Each copy's mean cross-entropy: (K, batch, classes) logits, (batch,) or (K, batch) labels -> (K,)."""
     K, B, _ = logits.shape
     per_point = nn.functional.cross_entropy(logits.transpose(1, 2), y.expand(K, B), reduction="none")  # (K, B)
-    return per_point.mean(1)
+    return _row_mean(per_point, row_mask)
+
+
+def copy_mse(outputs: Tensor, y: Tensor, row_mask: Tensor | None = None) -> Tensor:
+    """Each copy's mean squared error: (K, batch, 1) outputs, (batch,) or (K, batch) targets -> (K,)."""
+    per_point = (outputs.squeeze(2) - y).square()  # (K, B)
+    return _row_mean(per_point, row_mask)
+
+
+def _row_mean(per_point: Tensor, row_mask: Tensor | None) -> Tensor:
+    """(K, B) -> (K,): the mean over all rows, or over each copy's own rows where row_mask (K, B) is 1."""
+    if row_mask is None:
+        return per_point.mean(1)
+    return (per_point * row_mask).sum(1) / row_mask.sum(1).clamp_min(1)  # a batch without its rows: loss 0
 
 
 # --- the stacked optimizer -------------------------------------------------------------------
@@ -220,20 +278,27 @@ class StackedOptimizer:
 
 
 class StackedTrainer:
-    """Minibatch steps of all copies at once; a copy whose loss or weights stop being finite is frozen."""
+    """Minibatch steps of all copies at once; a copy whose loss or weights stop being finite is frozen.
+
+    X is (n, in_features) shared by every copy or (K, n, in_features) one set per copy, y (n,) or
+    (K, n). `loss` is copy_losses (cross-entropy) or copy_mse; `row_mask` (K, n) of 0s and 1s
+    trains each copy on its own rows only (its loss averages over them).
+    """
 
     def __init__(self, model: StackedMLP, optimizer: StackedOptimizer, X: Tensor, y: Tensor,
-                 batch_indices):
+                 batch_indices, loss: Callable[..., Tensor] = copy_losses, row_mask: Tensor | None = None):
         self.model, self.optimizer, self.X, self.y = model, optimizer, X, y
-        self.batch_indices = batch_indices
+        self.batch_indices, self.loss, self.row_mask = batch_indices, loss, row_mask
         self.diverged_at = [0] * model.copies  # 0: still training
         self.live = torch.ones(model.copies, device=X.device)  # (K,) 1 for a training copy, 0 for a frozen one
 
     def step(self, i: int) -> np.ndarray:
         """Step i for every copy: each copy's batch loss before its update, NaN for frozen copies."""
         idx = next(self.batch_indices)
-        xb, yb = (self.X, self.y) if idx is None else (self.X[idx], self.y[idx])
-        losses = copy_losses(self.model(xb), yb)  # (K,)
+        xb, yb, mask = (self.X, self.y, self.row_mask) if idx is None else (
+            self.X.index_select(-2, idx), self.y.index_select(-1, idx),
+            None if self.row_mask is None else self.row_mask.index_select(1, idx))
+        losses = self.loss(self.model(xb), yb, mask)  # (K,)
         with torch.no_grad():
             checks = torch.stack([losses, self.model.weight_sums()]).cpu().numpy()  # (2, K): one transfer a step
         self.optimizer.zero_grad()
@@ -258,10 +323,17 @@ class StackedTrainer:
 
     def freeze_nonfinite(self, step: int) -> None:
         """After the last step: freeze copies whose last update left their weights or loss non-finite."""
-        losses, _ = self.evaluate(self.X, self.y)
+        losses = self.losses(self.X, self.y, self.row_mask)
         sums = self.model.weight_sums().cpu().numpy()
         for k in np.flatnonzero(~(np.isfinite(losses) & np.isfinite(sums))):
             self.freeze(k, max(step, 1))
+
+    @torch.no_grad()
+    def losses(self, X: Tensor, y: Tensor, row_mask: Tensor | None = None) -> np.ndarray:
+        """Each copy's loss on (X, y), over its own rows where row_mask is given; NaN for frozen copies."""
+        losses = self.loss(self.model(X), y, row_mask).double().cpu().numpy()  # (K,)
+        losses[self.frozen] = np.nan
+        return losses
 
     @torch.no_grad()
     def evaluate(self, X: Tensor, y: Tensor) -> tuple[np.ndarray, np.ndarray]:

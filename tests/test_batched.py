@@ -3,6 +3,7 @@
 import contextlib
 import copy
 import io
+import itertools
 import math
 import time
 
@@ -16,11 +17,15 @@ from engine.batched import (
     StackedOptimizer,
     StackedTrainer,
     SweepConfig,
+    copy_losses,
+    copy_mse,
     initial_net,
     lr_key,
     run_sweep,
     stack_copies,
+    stack_nets,
 )
+from engine.models import MLP
 from engine.tabular import breast_cancer, classification_split
 from engine.trainer import OPTIMIZERS, TrainSettings, batches, make_optimizer, train
 from jobs.results import check_result
@@ -202,3 +207,129 @@ def test_the_shown_code_trains_what_the_sweep_trains():
 def test_duplicate_learning_rates_are_refused():
     with pytest.raises(ValueError, match="twice"):
         run_sweep(SweepConfig(lrs=(0.1, 0.1)))
+
+
+# --- copies of different widths, per-copy rows and per-copy data (regression) ---------------
+
+
+def regression_data(n: int = 24, seed: int = 1):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.rand(n, 1, generator=g) * 2 - 1  # (n, 1)
+    return X, torch.sin(4 * X[:, 0]) + 0.1 * torch.randn(n, generator=g)  # (n,)
+
+
+def regression_reference(net, X, y, lr, steps=STEPS):
+    """One net trained alone: full-batch torch.optim.Adam on nn.MSELoss; (losses, final net)."""
+    net = copy.deepcopy(net)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        loss = nn.functional.mse_loss(net(X).squeeze(1), y)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return losses, net
+
+
+def regression_stacked(model, X, y, lrs, row_mask=None, steps=STEPS):
+    trainer = StackedTrainer(model, StackedOptimizer("adam", model.parameters(), lrs), X, y,
+                             itertools.repeat(None), loss=copy_mse, row_mask=row_mask)
+    return np.array([trainer.step(i) for i in range(1, steps + 1)]), trainer
+
+
+def sliced(big: MLP, width: int) -> MLP:
+    """A width-`width` MLP whose weights are the kept units' slice of the big net's."""
+    small = MLP(1, width, big.activations, 1)
+    with torch.no_grad():
+        for mine, theirs in zip(small.linear_layers(), big.linear_layers(), strict=True):
+            mine.weight.copy_(theirs.weight[:mine.out_features, :mine.in_features])
+            mine.bias.copy_(theirs.bias[:mine.out_features])
+    return small
+
+
+def test_a_masked_copy_trains_exactly_as_the_smaller_net_cut_from_the_big_one():
+    """Masked units hold nonzero weights here: the mask alone must make them irrelevant."""
+    X, y = regression_data()
+    big = initial_net(1, 8, 2, "relu", 1, torch.Generator().manual_seed(5))
+    widths = (1, 3, 8)
+    model = stack_copies(big, len(widths))
+    model.masks = [(torch.arange(8) < torch.tensor(widths).view(-1, 1)).float().unsqueeze(1)] * 2  # (K, 1, 8)
+    losses, trainer = regression_stacked(model, X, y, [0.01] * 3)
+    for k, width in enumerate(widths):
+        assert_copy_matches(trainer, k, losses, *regression_reference(sliced(big, width), X, y, 0.01))
+    unit = trainer.model.weights[1][0, 5]  # copy 0 (width 1): unit 5's outgoing weights never moved
+    assert torch.equal(unit, big.linear_layers()[1].weight.T[5])
+
+
+def test_masked_units_get_no_gradient_and_pass_nothing_forward():
+    X, y = regression_data()
+    big = initial_net(1, 6, 2, "tanh", 1, torch.Generator().manual_seed(2))
+    model = stack_copies(big, 2)
+    model.masks = [torch.tensor([[[1.0, 1, 0, 0, 0, 0]], [[1.0] * 6]])] * 2  # copy 0 keeps 2 units
+    copy_mse(model(X), y).sum().backward()
+    for W in model.weights[:2]:
+        assert (W.grad[0][:, 2:] == 0).all()  # into masked units
+    for W in model.weights[1:]:
+        assert (W.grad[0][2:] == 0).all()  # out of masked units
+    torch.testing.assert_close(model(X)[0, :, 0], sliced(big, 2)(X)[:, 0])
+
+
+def test_nets_of_different_widths_stack_padded_and_each_trains_as_torch_optim_trains_it_alone():
+    X, y = regression_data()
+    nets = [initial_net(1, width, 2, "relu", 1, torch.Generator().manual_seed(width)) for width in (2, 16, 5)]
+    model = stack_nets(nets)
+    assert model.weights[1].shape == (3, 16, 16) and [m.shape for m in model.masks] == [(3, 1, 16)] * 2
+    for k, net in enumerate(nets):  # copy k is the net itself, unpadded
+        for mine, theirs in zip(model.copy(k), net.parameters(), strict=True):
+            assert torch.equal(mine, theirs)
+    losses, trainer = regression_stacked(model, X, y, [0.003, 0.01, 0.03])
+    for k, (net, lr) in enumerate(zip(nets, (0.003, 0.01, 0.03), strict=True)):
+        assert_copy_matches(trainer, k, losses, *regression_reference(net, X, y, lr))
+
+
+def test_stacking_refuses_nets_of_different_depths_or_activations():
+    g = torch.Generator().manual_seed(0)
+    with pytest.raises(ValueError, match="activations"):
+        stack_nets([initial_net(1, 4, 2, "relu", 1, g), initial_net(1, 4, 1, "relu", 1, g)])
+    with pytest.raises(ValueError, match="activations"):
+        stack_nets([initial_net(1, 4, 1, "relu", 1, g), initial_net(1, 4, 1, "tanh", 1, g)])
+    with pytest.raises(ValueError, match="inputs and outputs"):
+        stack_nets([initial_net(1, 4, 1, "relu", 1, g), initial_net(2, 4, 1, "relu", 1, g)])
+
+
+def test_a_row_mask_trains_each_copy_on_its_own_first_rows_as_torch_optim_does():
+    X, y = regression_data(n=30)
+    net = initial_net(1, 8, 2, "relu", 1, torch.Generator().manual_seed(3))
+    sizes = (4, 12, 30)
+    row_mask = (torch.arange(30) < torch.tensor(sizes).view(-1, 1)).float()  # (K, 30)
+    losses, trainer = regression_stacked(stack_copies(net, 3), X, y, [0.01] * 3, row_mask)
+    for k, n in enumerate(sizes):
+        assert_copy_matches(trainer, k, losses, *regression_reference(net, X[:n], y[:n], 0.01))
+    mse = trainer.losses(X, y, row_mask)
+    for k, n in enumerate(sizes):
+        with torch.no_grad():
+            alone = nn.functional.mse_loss(trainer.model(X[:n])[k, :, 0], y[:n]).item()
+        assert mse[k] == pytest.approx(alone, rel=1e-6)
+
+
+def test_copies_on_their_own_training_sets_train_as_torch_optim_trains_each_alone():
+    sets = [regression_data(n=15, seed=s) for s in (1, 2, 3)]
+    X, y = torch.stack([x for x, _ in sets]), torch.stack([t for _, t in sets])  # (3, 15, 1), (3, 15)
+    net = initial_net(1, 8, 2, "relu", 1, torch.Generator().manual_seed(4))
+    losses, trainer = regression_stacked(stack_copies(net, 3), X, y, [0.01] * 3)
+    for k, (Xk, yk) in enumerate(sets):
+        assert_copy_matches(trainer, k, losses, *regression_reference(net, Xk, yk, 0.01))
+
+
+def test_cross_entropy_and_mse_with_a_row_mask_average_over_each_copys_rows():
+    g = torch.Generator().manual_seed(0)
+    logits, labels = torch.randn(2, 6, 3, generator=g), torch.randint(0, 3, (6,), generator=g)
+    mask = torch.tensor([[1.0, 1, 1, 0, 0, 0], [1.0] * 6])
+    got = copy_losses(logits, labels, mask)
+    torch.testing.assert_close(got[0], nn.functional.cross_entropy(logits[0, :3], labels[:3]))
+    torch.testing.assert_close(got[1], nn.functional.cross_entropy(logits[1], labels))
+    outputs, targets = torch.randn(2, 6, 1, generator=g), torch.randn(6, generator=g)
+    got = copy_mse(outputs, targets, mask)
+    torch.testing.assert_close(got[0], nn.functional.mse_loss(outputs[0, :3, 0], targets[:3]))
+    torch.testing.assert_close(copy_mse(outputs, targets), ((outputs[:, :, 0] - targets) ** 2).mean(1))

@@ -53,6 +53,10 @@ TOPICS: tuple[Topic, ...] = (
           section="Training", page="app_pages/gradient_descent.py", blurb="optimizers racing on loss surfaces, "
           "learning rates, batch sizes, schedules and search, on real data", syllabus=("D",),
           spec="ui.descent_params"),
+    Topic(slug="overfitting", title="Overfitting and regularization", icon=":material/tune:", section="Training",
+          page="app_pages/overfitting.py", blurb="make a network overfit a few noisy points, then cure it: L2, L1, "
+          "dropout, early stopping, ensembles; capacity, data and bias-variance sweeps", syllabus=("E",),
+          spec="ui.overfitting_params"),
 )
 BY_SLUG = {topic.slug: topic for topic in TOPICS}
 
