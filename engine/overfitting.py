@@ -552,7 +552,8 @@ def _message(result: FitResult, members: list[Member]) -> str:
 
 
 def fit_code(config: FitConfig) -> str:
-    """A standalone PyTorch script: the data, the model and its training with the chosen remedies."""
+    """A PyTorch script: the data, the model and its training with the chosen remedies (the moons come from
+    this app's engine.datasets)."""
     c = config
     layers, fan_in = [], 1 if c.task == "regression" else 2
     for _ in range(c.depth):
