@@ -173,20 +173,3 @@ def test_coming_back_through_the_navigation_restores_the_settings_into_the_addre
     at.switch_page("app_pages/activations.py").run()
     assert at.slider(key="act_width").value == 40
     assert at.query_params["width"] == "40"
-
-
-def _page_with_kept_settings_but_no_widget_state():
-    import streamlit as st
-
-    from ui.page_state import PageState
-    from ui.params import Number
-
-    state = PageState("t_", {"width": Number("Width", 16, 1, 64, integer=True)})
-    st.session_state["t_saved"] = {"t_width": 24}  # kept by an earlier visit; the widget's own state was dropped
-    st.session_state.pop("t_width", None)
-    state.widget("width")
-
-
-def test_a_widget_whose_state_was_dropped_comes_back_with_its_kept_value_not_its_minimum():
-    at = AppTest.from_function(_page_with_kept_settings_but_no_widget_state).run()
-    assert not at.exception and at.slider[0].value == 24

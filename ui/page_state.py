@@ -46,20 +46,9 @@ class PageState:
         """How many preset links this session has opened on the page: training panels retrain on a new one."""
         return st.session_state.get(self._presets, 0)
 
-    def _ensure(self, key: str) -> None:
-        """Give a widget whose state Streamlit dropped its kept value, so it never falls back to its minimum.
-
-        A section can rerun on its own after the learner has left the page (a timer that fires late), and
-        Streamlit drops the state of widgets a page run did not draw.
-        """
-        if key not in st.session_state:
-            kept = st.session_state.get(self._saved) or {}
-            st.session_state[key] = kept[key] if key in kept else self._widget_values(read(self.spec, {})[0])[key]
-
     def widget(self, name: str, where=st, **options):
         """Draw the parameter's widget (in `where`, e.g. a column) and return its value."""
         param, key = self.spec[name], self.key(name)
-        self._ensure(key)
         display = {"format_func": param.display} if getattr(param, "display", None) else {}
         if isinstance(param, Number):
             if param.allowed:
@@ -95,10 +84,7 @@ class PageState:
     def widgets_each(self, name: str, columns: int = 2) -> tuple[str, ...]:
         """A ChoiceEach parameter: one select box per item, laid out in columns."""
         param: ChoiceEach = self.spec[name]
-        self._ensure(self.key(param.count))
         count = int(st.session_state[self.key(param.count)])
-        for i in range(1, count + 1):
-            self._ensure(self.key(name, i))
         cols = st.columns(columns)
         display = {"format_func": param.display} if param.display else {}
         return tuple(cols[(i - 1) % columns].selectbox(param.label.format(i=i), param.options, key=self.key(name, i),
