@@ -30,31 +30,14 @@ from engine.search import grid_points, random_points, run_search
 from jobs import Job
 from ui.figures import chart
 from ui.page_state import PageState
-
-
-def _columns(state: PageState, *names: str) -> None:
-    for col, name in zip(st.columns(len(names)), names, strict=True):
-        state.widget(name, col)
-
-
-def _key(job: Job, name: str) -> tuple:
-    result = job.result
-    return (name, result.config, result.status, result.steps_done)
-
-
-def _table(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """Only these columns, renamed for the learner, numbers rounded."""
-    return frame[list(columns)].rename(columns=columns).round(4)
+from ui.section_views import result_key, say, show_code, table, widget_row
 
 
 def _source(*functions) -> None:
     """Show the code: the engine's own functions that ran, as they are."""
-    with st.expander("Show the code"):
-        st.code("\n\n".join(inspect.getsource(fn) for fn in functions), language="python")
+    show_code("\n\n".join(inspect.getsource(fn) for fn in functions))
 
 
-def _say(result) -> None:
-    (st.warning if result.status == "diverged" else st.caption)(result.message)
 
 
 # Eight learning rates on a real network
@@ -63,18 +46,17 @@ sweep_live = sweep_live_figure
 
 
 def sweep_controls(state: PageState) -> None:
-    _columns(state, "sw_opt", "sw_steps")
+    widget_row(state, "sw_opt", "sw_steps")
 
 
 def sweep_result(job: Job) -> None:
     result = job.result
-    _say(result)
-    chart(_key(job, "sweep"), lambda: sweep_figure(result), "fig_gd_sweep")
-    st.dataframe(_table(result.table, {"lr": "learning rate", "diverged_at": "diverged at step (0: never)",
+    say(result)
+    chart(result_key(job, "sweep"), lambda: sweep_figure(result), "fig_gd_sweep")
+    st.dataframe(table(result.table, {"lr": "learning rate", "diverged_at": "diverged at step (0: never)",
                                        "train_loss": "training loss", "test_loss": "test loss",
                                        "test_acc": "test accuracy"}), hide_index=True)
-    with st.expander("Show the code"):
-        st.code(result.code, language="python")
+    show_code(result.code)
 
 
 # Batch, mini-batch and stochastic
@@ -91,19 +73,19 @@ def batch_controls(state: PageState) -> None:
     st.write(f"Three runs of the same {BATCH_MODEL} on the breast-cancer data, from the same starting weights: the "
              "whole training set per update, a mini-batch, and a single example. The loss drawn is always the loss "
              "on the whole training set.")
-    _columns(state, "bs_mini", "bs_epochs", "bs_lr", "bs_schedule")
+    widget_row(state, "bs_mini", "bs_epochs", "bs_lr", "bs_schedule")
 
 
 def batch_result(job: Job) -> None:
     result = job.result
-    _say(result)
+    say(result)
     cols = st.columns(2)
-    chart(_key(job, "batch_epochs"), lambda: batch_epochs_figure(result.history), "fig_gd_batch_epochs", cols[0])
-    timed = _key(job, "batch_seconds") + (tuple(result.runs["seconds"]),)  # measured, so not the same every run
+    chart(result_key(job, "batch_epochs"), lambda: batch_epochs_figure(result.history), "fig_gd_batch_epochs", cols[0])
+    timed = result_key(job, "batch_seconds") + (tuple(result.runs["seconds"]),)  # measured, so not the same every run
     chart(timed, lambda: batch_seconds_figure(result.history), "fig_gd_batch_seconds", cols[1])
     st.markdown("**The arithmetic.** An epoch is one pass over the training set; an iteration is one update, on "
                 "one batch. Iterations per epoch = ⌈examples ÷ batch size⌉.")
-    st.dataframe(_table(result.runs, {
+    st.dataframe(table(result.runs, {
         "label": "run", "n_train": "training examples", "batch_size": "batch size",
         "updates_per_epoch": "iterations per epoch", "total_updates": "iterations", "seconds": "seconds",
         "examples_per_second": "examples per second", "train_loss": "training loss", "test_acc": "test accuracy"}),
@@ -129,7 +111,7 @@ def norm_controls(state: PageState) -> str | None:
     st.write("Linear regression on two measurements from the diabetes data, fitted by full-batch gradient descent "
              "at the best fixed learning rate for each version: first in their own units (centred, so that only "
              "the scale differs), then standardized: (x − mean) / std.")
-    _columns(state, "norm_x1", "norm_x2", "norm_steps")
+    widget_row(state, "norm_x1", "norm_x2", "norm_steps")
     values = state.values()
     if values["norm_x1"] == values["norm_x2"]:
         return "Pick two different features: with the same one twice, the two weights are interchangeable and the " \
@@ -139,14 +121,14 @@ def norm_controls(state: PageState) -> str | None:
 
 def norm_result(job: Job) -> None:
     result = job.result
-    _say(result)
+    say(result)
     cols = st.columns(2)
     for col, run in zip(cols, result.runs, strict=False):
-        chart(_key(job, "norm_" + run.name), lambda run=run: contour_figure(result, run.name),
+        chart(result_key(job, "norm_" + run.name), lambda run=run: contour_figure(result, run.name),
               f"fig_gd_norm_{run.name}", col)
         col.caption(f"Condition number {run.condition:,.4g}; learning rate {run.lr:.4g}; converged "
                     f"{run.converged_text}.")
-    chart(_key(job, "norm_loss"), lambda: normalization_loss_figure(result), "fig_gd_norm_loss")
+    chart(result_key(job, "norm_loss"), lambda: normalization_loss_figure(result), "fig_gd_norm_loss")
     st.markdown("**What ε is for.** Standardizing divides by the standard deviation. A feature that never changes "
                 "has a standard deviation of 0, and 0 ÷ 0 is not a number; a small ε in the denominator keeps the "
                 "result finite (the same ε appears in Adam, RMSprop and batch normalization, for the same reason).")
@@ -165,7 +147,7 @@ def schedule_live(rows: pd.DataFrame):
 
 
 def schedule_controls(state: PageState) -> None:
-    _columns(state, "sched", "sched_lr", "sched_epochs")
+    widget_row(state, "sched", "sched_lr", "sched_epochs")
     for schedule in SCHEDULES.values():
         st.caption(f"**{schedule.label}**: {schedule.formula_text}")
     st.caption("η is the peak rate, e the epoch, T the number of epochs, s the step interval, γ the step factor and "
@@ -174,11 +156,11 @@ def schedule_controls(state: PageState) -> None:
 
 def schedule_result(job: Job) -> None:
     result = job.result
-    _say(result)
+    say(result)
     cols = st.columns(2)
-    chart(_key(job, "sched_lr"), lambda: schedule_lr_figure(result.history), "fig_gd_sched_lr", cols[0])
-    chart(_key(job, "sched_loss"), lambda: schedule_loss_figure(result.history), "fig_gd_sched_loss", cols[1])
-    st.dataframe(_table(result.finals, {"label": "schedule", "epochs_done": "epochs", "train_loss": "training loss",
+    chart(result_key(job, "sched_lr"), lambda: schedule_lr_figure(result.history), "fig_gd_sched_lr", cols[0])
+    chart(result_key(job, "sched_loss"), lambda: schedule_loss_figure(result.history), "fig_gd_sched_loss", cols[1])
+    st.dataframe(table(result.finals, {"label": "schedule", "epochs_done": "epochs", "train_loss": "training loss",
                                         "test_loss": "test loss", "test_acc": "test accuracy"}), hide_index=True)
     _source(*SOURCES["schedules"])
 
@@ -199,14 +181,14 @@ def search_controls(state: PageState) -> None:
     st.write("The same budget of trials for each method, over two hyperparameters: the learning rate, which "
              "matters a lot (sampled on a log scale), and a weight decay that barely matters here. All trials train "
              "together in one vectorized run.")
-    _columns(state, "hp_budget", "hp_seed")
+    widget_row(state, "hp_budget", "hp_seed")
 
 
 def search_result(job: Job) -> None:
     result = job.result
-    _say(result)
-    chart(_key(job, "search"), lambda: search_figure(result), "fig_gd_search")
-    chart(_key(job, "search_lr"), lambda: search_lr_figure(result), "fig_gd_search_lr")
+    say(result)
+    chart(result_key(job, "search"), lambda: search_figure(result), "fig_gd_search")
+    chart(result_key(job, "search_lr"), lambda: search_lr_figure(result), "fig_gd_search_lr")
     _source(run_search, grid_points, random_points)
 
 
@@ -220,13 +202,13 @@ every_live = optimizer_live_figure
 def every_controls(state: PageState) -> None:
     st.write("One small network on the breast-cancer data, from the same starting weights and with the same "
              "mini-batches, trained once with each optimizer at a learning rate that suits it.")
-    _columns(state, "every_steps", "every_seed")
+    widget_row(state, "every_steps", "every_seed")
 
 
 def every_result(job: Job) -> None:
     result = job.result
-    _say(result)
-    chart(_key(job, "every"), lambda: optimizer_loss_figure(result.history), "fig_gd_every")
+    say(result)
+    chart(result_key(job, "every"), lambda: optimizer_loss_figure(result.history), "fig_gd_every")
     table = pd.DataFrame([{"optimizer": r.label, "lr": r.lr, "train loss": r.train_loss, "test loss": r.test_loss,
                            "test accuracy": r.test_acc, "status": r.status} for r in result.runs])
     st.dataframe(table, hide_index=True)

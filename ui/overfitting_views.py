@@ -19,32 +19,19 @@ from engine.regularization import (
 from jobs import Job
 from ui.figures import chart
 from ui.page_state import PageState
+from ui.section_views import result_key, say, show_code, table, widget_row
 
 REMEDIES = ("l2", "l1", "dropout", "bn", "augment", "patience", "ensemble")
 
 
-def _columns(state: PageState, *names: str) -> None:
-    for col, name in zip(st.columns(len(names)), names, strict=True):
-        state.widget(name, col)
 
 
-def _key(job: Job, name: str) -> tuple:
-    result = job.result
-    return (name, result.config, result.status, result.steps_done)
 
 
-def _table(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    """Only these columns, renamed for the learner, numbers rounded."""
-    return frame[list(columns)].rename(columns=columns).round(4)
 
 
-def _say(result) -> None:
-    (st.warning if result.status == "diverged" else st.caption)(result.message)
 
 
-def _code(code: str) -> None:
-    with st.expander("Show the code"):
-        st.code(code, language="python")
 
 
 # Capacity against data, and the remedies
@@ -57,11 +44,11 @@ def fit_live(rows: pd.DataFrame):
 
 
 def fit_controls(state: PageState) -> str | None:
-    _columns(state, "task", "points", "noise")
-    _columns(state, "width", "depth", "steps", "seed")
+    widget_row(state, "task", "points", "noise")
+    widget_row(state, "width", "depth", "steps", "seed")
     with st.expander("Remedies, each with its own strength", expanded=True):
-        _columns(state, "l2", "l1", "dropout", "bn")
-        _columns(state, "augment", "patience", "ensemble")
+        widget_row(state, "l2", "l1", "dropout", "bn")
+        widget_row(state, "augment", "patience", "ensemble")
     values = state.values()
     if values["task"] == "classification" and values["noise"] > 0.45:
         return "For classification the noise is the share of flipped labels: at most 0.45, or the labels say " \
@@ -71,20 +58,20 @@ def fit_controls(state: PageState) -> str | None:
 
 def fit_result(job: Job) -> None:
     result = job.result
-    _say(result)
+    say(result)
     cols = st.columns(3)
     cols[0].metric("Training loss", f"{result.train_loss:.4f}")
     cols[1].metric("Validation loss", f"{result.val_loss:.4f}")
     cols[2].metric("Gap (validation − training)", f"{result.gap:.4f}")
     cols = st.columns(2)
-    chart(_key(job, "fit"), lambda: fit_charts.fit_figure(result), "fig_of_fit", cols[0])
-    chart(_key(job, "fit_curves"), lambda: fit_charts.fit_curves_figure(result.history, result.best_step),
+    chart(result_key(job, "fit"), lambda: fit_charts.fit_figure(result), "fig_of_fit", cols[0])
+    chart(result_key(job, "fit_curves"), lambda: fit_charts.fit_curves_figure(result.history, result.best_step),
           "fig_of_fit_curves", cols[1])
     if result.ensemble_text:
         st.info(result.ensemble_text)
     st.caption(f"Weights: norm {result.weight_norm:.3g}; {result.near_zero:.0%} of them near zero. "
                f"Trained on {result.device}.")
-    _code(result.code)
+    show_code(result.code)
 
 
 # Validation error against capacity, learning curves, bias and variance
@@ -95,7 +82,7 @@ bias_variance_progress = bias_variance_steps
 
 
 def capacity_controls(state: PageState) -> None:
-    _columns(state, "cap_points", "cap_noise")
+    widget_row(state, "cap_points", "cap_noise")
 
 
 def capacity_live(rows: pd.DataFrame):
@@ -104,13 +91,13 @@ def capacity_live(rows: pd.DataFrame):
 
 def capacity_result(job: Job) -> None:
     result = job.result
-    _say(result)
-    chart(_key(job, "capacity"), lambda: sweep_charts.capacity_figure(result), "fig_of_capacity")
-    _code(result.code)
+    say(result)
+    chart(result_key(job, "capacity"), lambda: sweep_charts.capacity_figure(result), "fig_of_capacity")
+    show_code(result.code)
 
 
 def learning_controls(state: PageState) -> None:
-    _columns(state, "lc_width")
+    widget_row(state, "lc_width")
 
 
 def learning_live(rows: pd.DataFrame):
@@ -119,13 +106,13 @@ def learning_live(rows: pd.DataFrame):
 
 def learning_result(job: Job) -> None:
     result = job.result
-    _say(result)
-    chart(_key(job, "learning"), lambda: sweep_charts.learning_curve_figure(result), "fig_of_learning")
-    _code(result.code)
+    say(result)
+    chart(result_key(job, "learning"), lambda: sweep_charts.learning_curve_figure(result), "fig_of_learning")
+    show_code(result.code)
 
 
 def bias_variance_controls(state: PageState) -> None:
-    _columns(state, "bv_resamples")
+    widget_row(state, "bv_resamples")
 
 
 def bias_variance_live(rows: pd.DataFrame):
@@ -134,9 +121,9 @@ def bias_variance_live(rows: pd.DataFrame):
 
 def bias_variance_result(job: Job) -> None:
     result = job.result
-    _say(result)
-    chart(_key(job, "bias_variance"), lambda: sweep_charts.bias_variance_figure(result), "fig_of_bias_variance")
-    _code(result.code)
+    say(result)
+    chart(result_key(job, "bias_variance"), lambda: sweep_charts.bias_variance_figure(result), "fig_of_bias_variance")
+    show_code(result.code)
 
 
 # K-fold cross-validation
@@ -145,7 +132,7 @@ kfold_progress = kfold_steps
 
 
 def kfold_controls(state: PageState) -> None:
-    _columns(state, "kf_k", "kf_seed")
+    widget_row(state, "kf_k", "kf_seed")
 
 
 def kfold_live(rows: pd.DataFrame):
@@ -154,9 +141,9 @@ def kfold_live(rows: pd.DataFrame):
 
 def kfold_result(job: Job) -> None:
     result = job.result
-    _say(result)
-    chart(_key(job, "kfold"), lambda: reg_charts.kfold_figure(result), "fig_of_kfold")
-    st.dataframe(_table(result.folds, {"fold": "fold", "train_rows": "training rows", "val_rows": "validation rows",
+    say(result)
+    chart(result_key(job, "kfold"), lambda: reg_charts.kfold_figure(result), "fig_of_kfold")
+    st.dataframe(table(result.folds, {"fold": "fold", "train_rows": "training rows", "val_rows": "validation rows",
                                        "train_acc": "training accuracy", "val_acc": "validation accuracy",
                                        "val_loss": "validation loss"}), hide_index=True)
 
@@ -167,7 +154,7 @@ dropout_rates_progress = dropout_rates_steps
 
 
 def dropout_rates_controls(state: PageState) -> None:
-    _columns(state, "dr_steps")
+    widget_row(state, "dr_steps")
 
 
 def dropout_rates_live(rows: pd.DataFrame):
@@ -176,12 +163,13 @@ def dropout_rates_live(rows: pd.DataFrame):
 
 def dropout_rates_result(job: Job) -> None:
     result = job.result
-    _say(result)
+    say(result)
     cols = st.columns(2)
-    chart(_key(job, "dropout_rates"), lambda: reg_charts.dropout_rates_figure(result), "fig_of_dropout_rates",
+    chart(result_key(job, "dropout_rates"), lambda: reg_charts.dropout_rates_figure(result), "fig_of_dropout_rates",
           cols[0])
-    chart(_key(job, "dropout_fits"), lambda: reg_charts.dropout_fit_figure(result), "fig_of_dropout_fits", cols[1])
-    st.dataframe(_table(result.finals, {"rate": "dropout rate p", "keep": "keep probability 1 − p",
+    chart(result_key(job, "dropout_fits"), lambda: reg_charts.dropout_fit_figure(result), "fig_of_dropout_fits",
+          cols[1])
+    st.dataframe(table(result.finals, {"rate": "dropout rate p", "keep": "keep probability 1 − p",
                                         "train_loss": "training loss", "val_loss": "validation loss",
                                         "gap": "gap"}), hide_index=True)
 
@@ -196,8 +184,8 @@ def dropout_view(p: float) -> None:
 
 def batchnorm_view(state: PageState) -> None:
     """Its controls, a batch through a real nn.BatchNorm1d, and what the layer holds."""
-    _columns(state, "bn_batch", "bn_shift", "bn_scale")
-    _columns(state, "bn_gamma", "bn_beta", "bn_momentum", "bn_seen")
+    widget_row(state, "bn_batch", "bn_shift", "bn_scale")
+    widget_row(state, "bn_gamma", "bn_beta", "bn_momentum", "bn_seen")
     values = state.values()
     config = BatchNormConfig(batch=values["bn_batch"], shift=values["bn_shift"], scale=values["bn_scale"],
                              gamma=values["bn_gamma"], beta=values["bn_beta"], momentum=values["bn_momentum"],
