@@ -3,6 +3,9 @@
 import streamlit as st
 
 from ui.navigation import sections
+from ui.page_state import note_page
 
 st.set_page_config(page_title="Deep Learning Interview Lab", page_icon=":material/neurology:", layout="wide")
-st.navigation(sections()).run()
+page = st.navigation(sections())
+note_page(page.url_path)
+page.run()

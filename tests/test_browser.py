@@ -99,6 +99,28 @@ def test_a_training_run_starts_and_finishes_in_the_browser(page, app_url):
     assert "data=xor" in page.url and "acts=tanh" in page.url
 
 
+def test_leaving_the_page_while_a_section_settles_keeps_every_setting(page, app_url):
+    """A section whose run settles just as the learner switches pages must not reset the page's other settings.
+
+    (The browser can send that rerun with the page's other widgets half torn down, at their minimums.)
+    """
+    # XOR widths no other test trains here: a cached result settles at once and would test nothing.
+    for xwidth, delay_ms in ((13, 500), (14, 1200), (15, 2000)):
+        query = f"data=xor&depth=1&acts=tanh&width=8&seed={xwidth}&xwidth={xwidth}"
+        page.goto(f"{app_url}/activations?{query}")
+        wait_for_app(page)
+        wait_for_text(page, "Trained on", f"leave-{xwidth}")
+        page.get_by_role("button", name="Train both").click()
+        page.wait_for_timeout(delay_ms)
+        nav = page.locator("[data-testid=stSidebarNav]")
+        nav.get_by_role("link", name="Home", exact=True).click()
+        page.wait_for_url(f"{app_url}/")
+        page.wait_for_timeout(1000)
+        nav.get_by_role("link", name="Activation functions", exact=True).click()
+        page.wait_for_url("**/activations?**", timeout=10_000)
+        assert parse_qs(urlparse(page.url).query) == parse_qs(query), (delay_ms, page.url)
+
+
 def test_two_sections_that_go_live_at_once_both_settle(page, app_url):
     """A long network run, then Train both: the network section shows it was replaced, XOR shows its result.
 
@@ -136,3 +158,19 @@ def test_a_lessons_try_it_link_opens_the_demo_with_its_preset_in_the_same_tab(pa
         value = tuple(value) if isinstance(value, list) else value
         if value != spec[name].default:
             assert query[name] == [spec[name].format(value)], name
+
+
+def test_on_a_fresh_server_every_section_that_waited_for_the_workers_gets_its_train_button():
+    """A page opened while the workers start: each of its sections must come back once they are up."""
+    from playwright.sync_api import sync_playwright
+
+    with serve(ROOT / "artifacts" / "browser-test-fresh-server.log") as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/overfitting")
+        wait_for_app(page)
+        page.get_by_text("K-fold cross-validation").first.wait_for(timeout=60_000)
+        waiting = "Starting the training workers"
+        page.wait_for_function(f"!document.body.innerText.includes('{waiting}')", timeout=60_000)
+        assert page.get_by_role("button", name="Train").count() >= 5
+        browser.close()

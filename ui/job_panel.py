@@ -124,7 +124,7 @@ def panel(slot: str, fn: Callable, config: Any, *, steps: int, live_chart: Calla
         return
     if runner() is None:
         st.info("Starting the training workers…", icon=":material/hourglass_top:")
-        _wait_for_workers(slot)
+        _wait_for_workers()
         return
     unseen = autostart and st.session_state.get(f"{slot}_preset", -1) < preset
     if clicked or unseen:
@@ -193,9 +193,13 @@ def _first_frame(slot: str, job: Job) -> Job:
 
 
 @st.fragment(run_every=POLL_S)
-def _wait_for_workers(slot: str) -> None:
+def _wait_for_workers() -> None:
+    """Once the workers are up, the whole page redraws: every section that waited does at once.
+
+    (Sections rerunning one by one, each from its own timer in the same tick, lost some of the reruns.)
+    """
     if (runner() is not None or _failed()) and running_on_its_own():
-        rerun_section(slot)
+        st.rerun()
 
 
 @st.fragment(run_every=POLL_S)

@@ -3,11 +3,27 @@
 - A preset in the URL (a lesson's Try-it link, a shared address) always wins.
 - Otherwise the page shows what this session last had there, or the defaults.
 - The address bar always holds the settings that differ from the defaults, so it can be shared.
+- A section's run changes only the widgets it draws, and a section that reruns after the learner has
+  left the page changes nothing.
 """
 
 import streamlit as st
 
 from ui.params import ChoiceEach, ChoiceList, Number, Param, Text, read, to_query
+
+ARRIVED = "page_arrived"  # session key: True on a page's first run after another page was shown
+SHOWN = "page_shown"
+
+
+def note_page(url_path: str) -> None:
+    """Called by the entry point before each page run: notes whether the learner has just arrived on it.
+
+    A page's widgets keep the values this session last gave them there, whatever state the browser sent
+    while the learner was away (a page switch can carry the sections' widget values in a half-drawn state).
+    """
+    state = st.session_state
+    state[ARRIVED] = state.get(SHOWN) != url_path
+    state[SHOWN] = url_path
 
 
 class PageState:
@@ -18,6 +34,8 @@ class PageState:
         self._saved = prefix + "saved"  # widget values kept across pages; Streamlit drops those not shown
         self._written = prefix + "query"  # the query this page last wrote into the address bar
         self._presets = prefix + "presets"  # how many preset links this session has opened here
+        self._drawn: set[str] = set()  # widget keys drawn since the last sync: the only values a run may change
+        self._visit = prefix + "visit"  # the page shown when this page last started: this one, unless left since
 
     def key(self, name: str, i: int | None = None) -> str:
         return f"{self.prefix}{name}" if i is None else f"{self.prefix}{name}_{i}"
@@ -27,6 +45,7 @@ class PageState:
         query = st.query_params.to_dict()
         state = st.session_state
         notes = []
+        state[self._visit] = state.get(SHOWN)
         if query and query != state.get(self._written):  # a link or a shared address: its values win
             state[self._presets] = self.presets + 1
             values, notes = read(self.spec, query)
@@ -34,9 +53,10 @@ class PageState:
                 state[key] = value
             state[self._saved] = self._widget_values(values)
         else:
-            saved = state.get(self._saved) or self._widget_values(read(self.spec, {})[0])
+            saved = state[self._saved] = state.get(self._saved) or self._widget_values(read(self.spec, {})[0])
+            arrived = state.get(ARRIVED, False)
             for key, value in saved.items():
-                if key not in state:
+                if arrived or key not in state:
                     state[key] = value
         self.sync()
         return notes
@@ -49,6 +69,7 @@ class PageState:
     def widget(self, name: str, where=st, **options):
         """Draw the parameter's widget (in `where`, e.g. a column) and return its value."""
         param, key = self.spec[name], self.key(name)
+        self._drawn.add(key)
         display = {"format_func": param.display} if getattr(param, "display", None) else {}
         if isinstance(param, Number):
             if param.allowed:
@@ -87,13 +108,13 @@ class PageState:
         count = int(st.session_state[self.key(param.count)])
         cols = st.columns(columns)
         display = {"format_func": param.display} if param.display else {}
+        self._drawn.update(self.key(name, i) for i in range(1, count + 1))
         return tuple(cols[(i - 1) % columns].selectbox(param.label.format(i=i), param.options, key=self.key(name, i),
                                                        **display) for i in range(1, count + 1))
 
     def values(self) -> dict:
         """Every parameter's current value (hidden items keep theirs)."""
-        shown = self._shown()
-        saved = st.session_state.get(self._saved, {}) | shown
+        saved = st.session_state.get(self._saved, {}) | self._drawn_values()
         values = {}
         for name, param in self.spec.items():
             if isinstance(param, ChoiceEach):
@@ -106,24 +127,23 @@ class PageState:
 
     def sync(self) -> None:
         """Keep the widget values for later visits, and put those that differ from the defaults in the URL."""
-        st.session_state[self._saved] = st.session_state.get(self._saved, {}) | self._shown()
+        if st.session_state.get(SHOWN) != st.session_state.get(self._visit):
+            st.stop()  # a section rerunning after the learner left the page: it must not keep or start anything
+        st.session_state[self._saved] = st.session_state.get(self._saved, {}) | self._drawn_values()
+        self._drawn.clear()
         query = to_query(self.spec, self.values())
         st.session_state[self._written] = query
         if query != st.query_params.to_dict():
             st.query_params.from_dict(query)
 
-    def _shown(self) -> dict:
-        """The widget values Streamlit holds right now."""
-        return {key: st.session_state[key] for key in self._keys() if key in st.session_state}
+    def _drawn_values(self) -> dict:
+        """The values of the widgets drawn since the last sync.
 
-    def _keys(self) -> list[str]:
-        keys = []
-        for name, param in self.spec.items():
-            if isinstance(param, ChoiceEach):
-                keys += [self.key(name, i) for i in range(1, param.max_items + 1)]
-            else:
-                keys.append(self.key(name))
-        return keys
+        Only these can have changed: a section's run cannot change another section's widgets. The values the
+        browser sends for widgets a run does not draw can be stale (a section rerunning on its timer while
+        the learner switches pages sends the page's other widgets half-torn-down, at their minimums).
+        """
+        return {key: st.session_state[key] for key in self._drawn if key in st.session_state}
 
     def _widget_values(self, values: dict) -> dict:
         """Session-state values for every widget key, from parameter values."""
