@@ -160,17 +160,16 @@ def test_a_lessons_try_it_link_opens_the_demo_with_its_preset_in_the_same_tab(pa
             assert query[name] == [spec[name].format(value)], name
 
 
-def test_on_a_fresh_server_every_section_that_waited_for_the_workers_gets_its_train_button():
+def test_on_a_fresh_server_every_section_that_waited_for_the_workers_gets_its_train_button(page):
     """A page opened while the workers start: each of its sections must come back once they are up."""
-    from playwright.sync_api import sync_playwright
-
-    with serve(ROOT / "artifacts" / "browser-test-fresh-server.log") as (url, _), sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/overfitting")
-        wait_for_app(page)
-        page.get_by_text("K-fold cross-validation").first.wait_for(timeout=60_000)
-        waiting = "Starting the training workers"
-        page.wait_for_function(f"!document.body.innerText.includes('{waiting}')", timeout=60_000)
-        assert page.get_by_role("button", name="Train").count() >= 5
-        browser.close()
+    with serve(ROOT / "artifacts" / "browser-test-fresh-server.log") as (url, _):
+        fresh = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            fresh.goto(f"{url}/overfitting")
+            wait_for_app(fresh)
+            fresh.get_by_text("K-fold cross-validation").first.wait_for(timeout=60_000)
+            waiting = "Starting the training workers"
+            fresh.wait_for_function(f"!document.body.innerText.includes('{waiting}')", timeout=60_000)
+            assert fresh.get_by_role("button", name="Train").count() >= 5
+        finally:
+            fresh.close()
