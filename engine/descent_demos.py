@@ -3,7 +3,7 @@
 import copy
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +17,9 @@ from engine.models import MLP, init_uniform
 from engine.tabular import breast_cancer, classification_split, diabetes, standardize
 from engine.trainer import (
     OPTIMIZERS,
+    STOPPED,
     Hooks,
+    InTurn,
     Report,
     TrainOutcome,
     TrainSettings,
@@ -27,62 +29,6 @@ from engine.trainer import (
     optimizer_code,
     train,
 )
-
-STOPPED = ("cancelled", "out of time")
-
-
-def _offset_hooks(on_report: Report | None, should_stop, deadline, offset: int, extra: dict) -> Hooks:
-    """Hooks for one of several runs in a job: progress steps continue where the last run ended.
-
-    Each progress row also carries `extra` (which run) and `run_step`, the step within that run.
-    """
-    report = None
-    if on_report is not None:
-        report = lambda step, metrics: on_report(offset + step,
-                                                 metrics | extra | {"step": offset + step, "run_step": step})
-    return Hooks(report, should_stop, deadline)
-
-
-def _job_status(statuses: list[str], stopped: str) -> str:
-    """The job's status from its runs': stopped if any run or the job was stopped, else diverged if any run was."""
-    if stopped:
-        return stopped
-    for status in (*STOPPED, "diverged"):
-        if status in statuses:
-            return status
-    return "finished"
-
-
-class _InTurn:
-    """A job's runs one after another: progress steps continue from run to run, and a stop ends the job.
-
-    `for key, hooks in job.runs(keys)` hands out each run's hooks; after each run, `job.done(status, steps)`
-    records how it ended and how many progress steps it was planned to take.
-    """
-
-    def __init__(self, on_report: Report | None, should_stop, deadline, column: str):
-        self.on_report, self.should_stop, self.deadline, self.column = on_report, should_stop, deadline, column
-        self.statuses: list[str] = []
-        self.stopped = ""  # the reason, when a stop came between two runs
-        self.offset = 0
-
-    def runs(self, keys: Iterable[str]) -> Iterator[tuple[str, Hooks]]:
-        """(key, hooks) per run; none after a stopped run, nor after a stop between two runs."""
-        for i, key in enumerate(keys):
-            if self.statuses and self.statuses[-1] in STOPPED:
-                return
-            if i and (stopped := Hooks(None, self.should_stop, self.deadline).stop_reason()):
-                self.stopped = stopped  # so that a stop between two runs starts no empty one
-                return
-            yield key, _offset_hooks(self.on_report, self.should_stop, self.deadline, self.offset, {self.column: key})
-
-    def done(self, status: str, steps: int) -> None:
-        self.statuses.append(status)
-        self.offset += steps
-
-    @property
-    def status(self) -> str:
-        return _job_status(self.statuses, self.stopped)
 
 
 def _count(k: int, noun: str) -> str:
@@ -184,7 +130,7 @@ def run_batch_sizes(config: BatchSizeConfig, on_report: Report | None = None, sh
     start = start.to(device)
     n = len(data.X_train)
     frames, rows = [], []
-    job = _InTurn(on_report, should_stop, deadline, "run")
+    job = InTurn(on_report, should_stop, deadline, "run")
     sizes = _batch_sizes(config, n)
     for key, hooks in job.runs(sizes):
         size = sizes[key]
@@ -390,7 +336,7 @@ def run_normalization(config: NormalizationConfig, on_report: Report | None = No
     """Gradient descent at its best fixed rate on centred features in their own units, then standardized."""
     X, y = normalization_features(config)
     runs = []
-    job = _InTurn(on_report, should_stop, deadline, "run")
+    job = InTurn(on_report, should_stop, deadline, "run")
     features = {"raw": X, "standardized": standardize(X)[0]}
     for name, hooks in job.runs(features):
         runs.append(_descend(name, features[name], y, config, hooks))
@@ -555,7 +501,7 @@ def run_schedules(config: ScheduleConfig, on_report: Report | None = None, shoul
     init_uniform(start, torch.Generator().manual_seed(config.seed))
     start = start.to(device)
     frames, finals = [], []
-    job = _InTurn(on_report, should_stop, deadline, "schedule")
+    job = InTurn(on_report, should_stop, deadline, "schedule")
     for name, hooks in job.runs(config.schedules):
         net = copy.deepcopy(start)
         outcome = _train_schedule(net, data, name, config, hooks)
@@ -686,7 +632,7 @@ def run_every_optimizer(config: EveryOptimizerConfig, on_report: Report | None =
     init_uniform(start, torch.Generator().manual_seed(config.seed))
     start = start.to(device)
     frames, runs = [], []
-    job = _InTurn(on_report, should_stop, deadline, "optimizer")
+    job = InTurn(on_report, should_stop, deadline, "optimizer")
     for name, hooks in job.runs(OPTIMIZERS):
         net = copy.deepcopy(start)
         settings = TrainSettings(steps=config.steps, batch_size=config.batch_size, optimizer=name,

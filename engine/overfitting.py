@@ -16,10 +16,9 @@ import torch
 from torch import Tensor, nn
 
 from engine.datasets import moons
-from engine.descent_demos import STOPPED, _InTurn
 from engine.device import describe, pick_device
 from engine.models import init_uniform
-from engine.trainer import Hooks, Report, TrainOutcome, loop
+from engine.trainer import STOPPED, Hooks, InTurn, Report, TrainOutcome, loop
 
 TASKS = {"regression": "1-D regression: a noisy sine", "classification": "2-D classification: moons, labels flipped"}
 LOSS_NAMES = {"regression": "mean squared error", "classification": "cross-entropy"}
@@ -292,7 +291,7 @@ def fit_models(config: FitConfig, on_report: Report | None = None, should_stop=N
     generator = torch.Generator().manual_seed(config.seed)
     cpu = make_data(config, generator)
     data = FitData(*(t.to(device) for t in (cpu.X_train, cpu.y_train, cpu.X_val, cpu.y_val, cpu.flipped)))
-    job = _InTurn(on_report, should_stop, deadline, "model")
+    job = InTurn(on_report, should_stop, deadline, "model")
     members = []
     # Dropout masks come from torch's global generator: seed it here, and give it back untouched afterwards.
     with torch.random.fork_rng(devices=_cuda_devices(device)):

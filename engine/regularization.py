@@ -9,11 +9,10 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from engine.descent_demos import STOPPED, _InTurn
 from engine.device import describe
 from engine.models import MLP, init_uniform
 from engine.tabular import breast_cancer, standardize
-from engine.trainer import Hooks, Report, loop, make_optimizer
+from engine.trainer import STOPPED, Hooks, InTurn, Report, loop, make_optimizer
 
 MAX_P = 0.95  # the highest dropout rate the demos accept: at p → 1 the survivors' scale 1/(1 − p) blows up
 
@@ -146,7 +145,7 @@ def run_dropout_rates(config: DropoutRatesConfig, on_report: Report | None = Non
     init_uniform(start, generator)
     grid = torch.linspace(-1, 1, FIT_GRID).unsqueeze(1)  # (FIT_GRID, 1)
     frames, finals, fits = [], [], []
-    job = _InTurn(on_report, should_stop, deadline, "rate")
+    job = InTurn(on_report, should_stop, deadline, "rate")
     for p, hooks in job.runs(config.rates):
         net = dropout_net(config.width, config.depth, p)
         net.load_state_dict(start.state_dict())  # dropout has no weights: the same start for every rate
@@ -425,7 +424,7 @@ def run_kfold(config: KFoldConfig, on_report: Report | None = None, should_stop=
     runs["final"] = (dev["row"].to_numpy(), test_rows)
     start = _kfold_net(config)
     tensor = lambda a: torch.as_tensor(a, dtype=torch.float32 if a.dtype.kind == "f" else torch.int64)  # noqa: E731
-    job = _InTurn(on_report, should_stop, deadline, "run")
+    job = InTurn(on_report, should_stop, deadline, "run")
     scores, frames = {}, []
     for name, hooks in job.runs(runs):
         X, y, X_val, y_val = map(tensor, fold_data(*runs[name]))  # standardized with the training part's statistics

@@ -9,7 +9,7 @@ non-finite loss.
 import inspect
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -185,3 +185,63 @@ def train(net: nn.Module, X: Tensor, y: Tensor, loss_fn: Callable[[Tensor, Tenso
 
     return loop(step, settings.steps, settings.report_every, hooks, measure,
                 advice=f"Try a smaller learning rate than {settings.lr:g}.")
+
+
+STOPPED = ("cancelled", "out of time")
+
+
+def _offset_hooks(on_report: Report | None, should_stop, deadline, offset: int, extra: dict) -> Hooks:
+    """Hooks for one of several runs in a job: progress steps continue where the last run ended.
+
+    Each progress row also carries `extra` (which run) and `run_step`, the step within that run.
+    """
+    report = None
+    if on_report is not None:
+        report = lambda step, metrics: on_report(offset + step,
+                                                 metrics | extra | {"step": offset + step, "run_step": step})
+    return Hooks(report, should_stop, deadline)
+
+
+def _job_status(statuses: list[str], stopped: str) -> str:
+    """The job's status from its runs': stopped if any run or the job was stopped, else diverged if any run was."""
+    if stopped:
+        return stopped
+    for status in (*STOPPED, "diverged"):
+        if status in statuses:
+            return status
+    return "finished"
+
+
+class InTurn:
+    """A job that trains several models one after another, sharing one set of hooks.
+
+    Progress steps continue from run to run, each progress row names its run, and a stop (Stop,
+    the deadline) ends the whole job.
+
+    `for key, hooks in job.runs(keys)` hands out each run's hooks; after each run, `job.done(status, steps)`
+    records how it ended and how many progress steps it was planned to take.
+    """
+
+    def __init__(self, on_report: Report | None, should_stop, deadline, column: str):
+        self.on_report, self.should_stop, self.deadline, self.column = on_report, should_stop, deadline, column
+        self.statuses: list[str] = []
+        self.stopped = ""  # the reason, when a stop came between two runs
+        self.offset = 0
+
+    def runs(self, keys: Iterable[str]) -> Iterator[tuple[str, Hooks]]:
+        """(key, hooks) per run; none after a stopped run, nor after a stop between two runs."""
+        for i, key in enumerate(keys):
+            if self.statuses and self.statuses[-1] in STOPPED:
+                return
+            if i and (stopped := Hooks(None, self.should_stop, self.deadline).stop_reason()):
+                self.stopped = stopped  # so that a stop between two runs starts no empty one
+                return
+            yield key, _offset_hooks(self.on_report, self.should_stop, self.deadline, self.offset, {self.column: key})
+
+    def done(self, status: str, steps: int) -> None:
+        self.statuses.append(status)
+        self.offset += steps
+
+    @property
+    def status(self) -> str:
+        return _job_status(self.statuses, self.stopped)

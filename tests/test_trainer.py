@@ -197,3 +197,26 @@ def test_the_loop_drives_any_step_closure_and_stops_at_the_first_non_finite_loss
     assert exploding.status == "diverged" and exploding.steps_done == 1  # 1e60 overflows float32 to inf
     assert exploding.message.startswith("Diverged at step 2")
     assert exploding.history["step"].tolist() == [1]
+
+
+def test_runs_in_turn_continue_the_progress_steps_and_a_stop_ends_the_whole_job():
+    from engine.trainer import InTurn
+
+    reports = []
+    stop_after_first = {"now": False}
+    job = InTurn(lambda step, metrics: reports.append(metrics), lambda: stop_after_first["now"], None, "run")
+    ran = []
+    for key, hooks in job.runs(["a", "b", "c"]):
+        outcome = loop(lambda i: 1.0 / i, steps=20, report_every=10, hooks=hooks)
+        job.done(outcome.status, 20)
+        ran.append(key)
+        stop_after_first["now"] = True  # Stop pressed once the first run is over
+    assert ran == ["a"] and job.status == "cancelled"
+    assert [(r["step"], r["run_step"], r["run"]) for r in reports] == [(1, 1, "a"), (10, 10, "a"), (20, 20, "a")]
+
+    reports.clear()
+    job = InTurn(lambda step, metrics: reports.append(metrics), None, None, "run")
+    for key, hooks in job.runs(["a", "b"]):
+        job.done(loop(lambda i: 1.0, steps=10, report_every=10, hooks=hooks).status, 10)
+    assert job.status == "finished"
+    assert [(r["step"], r["run"]) for r in reports] == [(1, "a"), (10, "a"), (11, "b"), (20, "b")]
