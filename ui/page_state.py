@@ -85,8 +85,8 @@ class PageState:
             return tuple(where.multiselect(param.label, param.options, key=key, help=param.help or None,
                                            **display, **options))
         if isinstance(param, Text):
-            return where.text_input(param.label, key=key, max_chars=param.max_length, help=param.help or None,
-                                    **options)
+            kind = where.text_area if param.area else where.text_input
+            return kind(param.label, key=key, max_chars=param.max_length, help=param.help or None, **options)
         return where.selectbox(param.label, param.options, key=key, help=param.help or None, **display, **options)
 
     def set(self, **values) -> None:

@@ -121,12 +121,13 @@ class Number:
 
 @dataclass(frozen=True)
 class Text:
-    """Free text, cut to `max_length`: a text box."""
+    """Free text, cut to `max_length`: a text box, or with `area` a box of several lines."""
 
     label: str
     default: str
     max_length: int = 500
     help: str = ""
+    area: bool = False  # several lines (a pasted document), not one
 
     def parse(self, raw: str) -> str:
         return raw[: self.max_length]
