@@ -49,6 +49,10 @@ TOPICS: tuple[Topic, ...] = (
     Topic(slug="activations", title="Activation functions", icon=":material/show_chart:", section="Foundations",
           page="app_pages/activations.py", blurb="why networks need non-linearity, and what each function does "
           "to learning", syllabus=("A", "B"), spec="ui.activation_params"),
+    Topic(slug="backpropagation", title="Backpropagation, losses and initialization",
+          icon=":material/account_tree:", section="Foundations", page="app_pages/backpropagation.py",
+          blurb="the chain rule in real numbers checked against autograd, MSE against cross-entropy, and what the "
+          "starting weights do to a deep network", syllabus=("C",), spec="ui.backprop_params"),
     Topic(slug="gradient-descent", title="Gradient descent and optimizers", icon=":material/trending_down:",
           section="Training", page="app_pages/gradient_descent.py", blurb="optimizers racing on loss surfaces, "
           "learning rates, batch sizes, schedules and search, on real data", syllabus=("D",),
