@@ -61,6 +61,10 @@ TOPICS: tuple[Topic, ...] = (
           page="app_pages/overfitting.py", blurb="make a network overfit a few noisy points, then cure it: L2, L1, "
           "dropout, early stopping, ensembles; capacity, data and bias-variance sweeps", syllabus=("E",),
           spec="ui.overfitting_params"),
+    Topic(slug="lstm", title="Recurrent networks and LSTM gates", icon=":material/memory:", section="Architectures",
+          page="app_pages/lstm.py", blurb="watch an LSTM's gates open and close on memory tasks; plain RNN, GRU and "
+          "LSTM as sequences grow; vanishing and exploding gradients; bidirectional", syllabus=("G",),
+          spec="ui.lstm_params"),
 )
 BY_SLUG = {topic.slug: topic for topic in TOPICS}
 
