@@ -32,6 +32,15 @@ def test_the_default_corpus_matches_scikit_learn_and_explains_the_chosen_term():
     assert any(c.proto.id.endswith("fig_tf_heat_0") for c in charts(at))
 
 
+def test_a_pasted_document_of_several_lines_is_one_document():
+    at = open_page(PAGE)
+    at.text_area(key="tf_doc1").set_value("First line about networks.\nSecond line about networks.").run()
+    no_exception(at)
+    documents = next(d.value for d in at.dataframe if "document" in d.value.columns and "terms" in d.value.columns)
+    assert documents["document"].iloc[0] == "First line about networks.\nSecond line about networks."
+    assert documents["terms"].iloc[0].split(" · ").count("networks") == 2
+
+
 def test_the_textbook_button_switches_every_variant_and_says_scikit_learn_has_no_such_setting():
     at = open_page(PAGE)
     at.button(key="tf_use_textbook").click().run()
