@@ -193,4 +193,4 @@ def step_by_step(config: BackpropConfig) -> BackpropView:
 
 
 def _num(v: float) -> str:
-    return "∞" if math.isinf(v) else f"{v:.6g}"
+    return ("−∞" if v < 0 else "∞") if math.isinf(v) else f"{v:.6g}"

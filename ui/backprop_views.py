@@ -55,7 +55,7 @@ def step_view(state: PageState) -> None:
                f"cache, one forward pass serves the whole backward pass. Without it, each gradient would recompute "
                f"the forward values it reads from the inputs: {view.without_cache} recomputed values for 9 gradients, "
                f"against 6 computed once. In a deep network the saving grows with depth: reusing the cache is what "
-               f"makes the backward pass cost about as much as one forward pass.")
+               f"keeps the backward pass to about twice the cost of the forward pass, however deep the network.")
 
 
 # Loss functions
