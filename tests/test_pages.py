@@ -173,3 +173,14 @@ def test_coming_back_through_the_navigation_restores_the_settings_into_the_addre
     at.switch_page("app_pages/activations.py").run()
     assert at.slider(key="act_width").value == 40
     assert at.query_params["width"] == "40"
+
+
+def test_widgets_the_browser_blanks_together_keep_their_values_but_a_single_change_goes_through():
+    at = settle(open_page("app_pages/activations.py", {"depth": "3", "width": "16"}), trained)
+    at.session_state["act_depth"] = 0  # a page being torn down sends several widgets at their minimums at once
+    at.session_state["act_width"] = 1
+    at.run()
+    assert (at.session_state["act_depth"], at.session_state["act_width"]) == (3, 16)
+    at.session_state["act_width"] = 1  # one widget at a time is the learner's, even at its minimum
+    at.run()
+    assert (at.session_state["act_depth"], at.session_state["act_width"]) == (3, 1)

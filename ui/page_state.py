@@ -69,6 +69,7 @@ class PageState:
     def widget(self, name: str, where=st, **options):
         """Draw the parameter's widget (in `where`, e.g. a column) and return its value."""
         param, key = self.spec[name], self.key(name)
+        self._undo_blank_values()
         self._drawn.add(key)
         display = {"format_func": param.display} if getattr(param, "display", None) else {}
         if isinstance(param, Number):
@@ -108,6 +109,7 @@ class PageState:
         count = int(st.session_state[self.key(param.count)])
         cols = st.columns(columns)
         display = {"format_func": param.display} if param.display else {}
+        self._undo_blank_values()
         self._drawn.update(self.key(name, i) for i in range(1, count + 1))
         return tuple(cols[(i - 1) % columns].selectbox(param.label.format(i=i), param.options, key=self.key(name, i),
                                                        **display) for i in range(1, count + 1))
@@ -136,6 +138,38 @@ class PageState:
         if query != st.query_params.to_dict():
             st.query_params.from_dict(query)
 
+    def _undo_blank_values(self) -> None:
+        """Put back kept values that the browser blanked, before this run draws their widgets.
+
+        A learner changes one widget per interaction. When, besides, several of the page's widgets arrive
+        at their blank values (a slider's minimum, a box's first option, empty text) at once, the browser
+        sent them from widgets it was tearing down or remounting (after a page switch), not from the learner.
+        """
+        state, kept = st.session_state, st.session_state.get(self._saved) or {}
+        blanked = [key for key, blank in self._blanks().items()
+                   if key not in self._drawn and key in state and key in kept and state[key] != kept[key]
+                   and _same(state[key], blank)]
+        if len(blanked) >= 2:
+            for key in blanked:
+                state[key] = kept[key]
+
+    def _blanks(self) -> dict:
+        """Each widget key's blank value: what its widget shows when it has no value of its own."""
+        blanks = {}
+        for name, param in self.spec.items():
+            if isinstance(param, ChoiceEach):
+                blanks |= {self.key(name, i): param.options[0] for i in range(1, param.max_items + 1)}
+            elif isinstance(param, Number):
+                low = param.allowed[0] if param.allowed else param.low
+                blanks[self.key(name)] = int(low) if param.integer else low
+            elif isinstance(param, ChoiceList):
+                blanks[self.key(name)] = []
+            elif isinstance(param, Text):
+                blanks[self.key(name)] = ""
+            else:
+                blanks[self.key(name)] = param.options[0]
+        return blanks
+
     def _drawn_values(self) -> dict:
         """The values of the widgets drawn since the last sync.
 
@@ -156,3 +190,7 @@ class PageState:
                 value = values[name]
                 state[self.key(name)] = list(value) if isinstance(value, tuple) else value
         return state
+
+
+def _same(value, blank) -> bool:
+    return list(value) == blank if isinstance(value, (list, tuple)) else value == blank
