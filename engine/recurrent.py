@@ -142,9 +142,11 @@ def init_weights(net: SequenceNet, generator: torch.Generator, forget_bias: floa
                  recurrent_scale: float = 0.0) -> None:
     """PyTorch's default init, U(−1/√H, 1/√H), drawn from our generator, and two common changes.
 
-    `forget_bias` b starts the LSTM's forget gate at bias +b and its input gate at −b (in bias_ih; bias_hh's parts
-    are 0), as in Tallec and Ollivier's chrono initialization: the cell keeps what it holds (f = σ(b)) and writes
-    little (i = σ(−b)) until training opens the input gate for what matters. `recurrent_scale` > 0 replaces each
+    `forget_bias` b is the memory bias of both gated cells. The LSTM's forget gate starts at bias +b and its input
+    gate at −b (in bias_ih; bias_hh's parts are 0), as in Tallec and Ollivier's chrono initialization: the cell keeps
+    what it holds (f = σ(b)) and writes little (i = σ(−b)) until training opens the input gate for what matters. The
+    GRU's update gate starts at +b (bias_ih's z block; bias_hh's is 0): h' = (1 − z)·n + z·h keeps σ(b) of its old
+    state and writes σ(−b) of the candidate, the same pair tied into one gate. `recurrent_scale` > 0 replaces each
     weight_hh block by that multiple of a random orthogonal matrix, so that the recurrence stretches (> 1) or
     shrinks (< 1) its state by exactly that factor.
     """
@@ -160,6 +162,8 @@ def init_weights(net: SequenceNet, generator: torch.Generator, forget_bias: floa
             p[:hidden], p[hidden:2 * hidden] = -forget_bias, forget_bias  # input gate, forget gate
         if net.kind == "lstm" and name.startswith("bias_hh"):
             p[: 2 * hidden] = 0.0
+        if net.kind == "gru" and name.startswith("bias_"):  # stacked r, z, n: the update gate z is rows H..2H
+            p[hidden:2 * hidden] = forget_bias if name.startswith("bias_ih") else 0.0
     head_bound = 1 / math.sqrt(net.head.in_features)
     nn.init.uniform_(net.head.weight, -head_bound, head_bound, generator=generator)
     nn.init.uniform_(net.head.bias, -head_bound, head_bound, generator=generator)

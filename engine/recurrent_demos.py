@@ -93,6 +93,18 @@ def _score_text(task: SequenceTask, score: float) -> str:
     return f"{score:.0%} accuracy" if task.classes else f"mean squared error {score:.4f}"
 
 
+def _script_train(indent: str, length: str, steps: int, lr: float, batch: int) -> str:
+    """The lines of a shown script that train `net` as _fit does: Adam, a fresh batch each step."""
+    lines = [f"optimizer = torch.optim.Adam(net.parameters(), lr={lr:g})",
+             f"for step in range({steps}):",
+             f"    X, y = task.make({batch}, {length}, generator)  # a fresh batch each step",
+             "    loss = task.loss(net(X), y)",
+             "    optimizer.zero_grad()",
+             "    loss.backward()",
+             "    optimizer.step()"]
+    return "\n".join(indent + line for line in lines)
+
+
 # --- 1. train, then look inside --------------------------------------------------------------------------------
 
 
@@ -225,6 +237,7 @@ class CompareResult:
     scores: pd.DataFrame  # kind, model, length, score, status, steps_done: one row per trained model
     history: pd.DataFrame  # run, kind, length, step, batch_loss, test_loss, test_score
     score_name: str
+    code: str  # a standalone script that trains the same models
 
     @property
     def cacheable(self) -> bool:
@@ -270,7 +283,29 @@ def run_compare(config: CompareConfig, on_report: Report | None = None, should_s
     message = _compare_message(task, scores, status, config)
     history = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return CompareResult(config, status, message, describe(device), seconds, int(scores["steps_done"].sum()),
-                         scores, history, task.score_name)
+                         scores, history, task.score_name, compare_code(config))
+
+
+def compare_code(config: CompareConfig) -> str:
+    """A standalone script that trains and scores every kind at every length, as run_compare does."""
+    return f'''import torch
+
+from engine.recurrent import SequenceNet, init_weights  # nn.RNN, nn.GRU or nn.LSTM and a linear head
+from engine.sequence_tasks import TASKS
+
+task = TASKS["{config.task}"]
+for length in {tuple(sorted(config.lengths))}:
+    test_generator = torch.Generator().manual_seed({config.seed + TEST_SEED_OFFSET})  # the test set's own
+    X_test, y_test = task.make({TEST_SEQUENCES}, length, test_generator)
+    for kind in {tuple(config.kinds)}:
+        generator = torch.Generator().manual_seed({config.seed})  # every model starts alike
+        net = SequenceNet(kind, task.inputs, {config.hidden}, task.classes or 1, task.per_step)
+        # the memory bias b: LSTM forget gate +b and input gate -b, GRU update gate +b (the plain RNN has none)
+        init_weights(net, generator, forget_bias={config.forget_bias:g})
+{_script_train(" " * 8, "length", config.steps, config.lr, config.batch)}
+        with torch.no_grad():
+            print(f"T = {{length}}, {{kind}}: test {{task.score_name}} {{task.score(net(X_test), y_test):.3f}}")
+'''
 
 
 def _compare_message(task: SequenceTask, scores: pd.DataFrame, status: str, config: CompareConfig) -> str:
@@ -280,10 +315,11 @@ def _compare_message(task: SequenceTask, scores: pd.DataFrame, status: str, conf
     if status == "cancelled":
         return f"{trained}: stopped."
     longest = scores[scores["length"] == scores["length"].max()]
-    best = longest.loc[longest["score"].idxmax() if task.classes else longest["score"].idxmin()]
+    best = longest["score"].max() if task.classes else longest["score"].min()
+    winners = [f"the {model}" for model in longest.loc[(longest["score"] - best).abs() < 1e-9, "model"]]
     diverged = " Some runs diverged; their last finite score is shown." if status == "diverged" else ""
-    return (f"At T = {int(best['length'])}, the best was the {best['model']}, with "
-            f"{_score_text(task, best['score'])}.{diverged}")
+    who = (f"{' and '.join(winners)} tied for best" if len(winners) > 1 else f"the best was {winners[0]}")
+    return f"At T = {int(longest['length'].iloc[0])}, {who}, with {_score_text(task, best)}.{diverged}"
 
 
 # --- 3. gradients through time -----------------------------------------------------------------------------
@@ -316,6 +352,7 @@ class FlowResult:
     norms: pd.DataFrame  # kind, model, t (1..T), when ("at initialization" or "after training"), norm
     scores: pd.DataFrame  # kind, model, score, status
     score_name: str
+    code: str  # a standalone script that measures the same gradients
 
     @property
     def cacheable(self) -> bool:
@@ -359,7 +396,40 @@ def run_flow(config: FlowConfig, on_report: Report | None = None, should_stop=No
         seconds += outcome.seconds
     norms, table = pd.DataFrame(rows), pd.DataFrame(scores)
     return FlowResult(config, job.status, _flow_message(norms, job.status), describe(device), seconds,
-                      int(config.steps * len(scores)), norms, table, task.score_name)
+                      int(config.steps * len(scores)), norms, table, task.score_name, flow_code(config))
+
+
+def flow_code(config: FlowConfig) -> str:
+    """A standalone script that measures ‖∂L/∂x_t‖ before and after training, as run_flow does."""
+    task = TASKS[config.task]
+    at_end = "net(x)[:, -1], y_test[:, -1]" if task.per_step else "net(x), y_test"
+    return f'''import torch
+
+from engine.recurrent import SequenceNet, init_weights  # nn.RNN, nn.GRU or nn.LSTM and a linear head
+from engine.sequence_tasks import TASKS
+
+task = TASKS["{config.task}"]
+test_generator = torch.Generator().manual_seed({config.seed + TEST_SEED_OFFSET})  # the test set's own
+X_test, y_test = task.make({TEST_SEQUENCES}, {config.length}, test_generator)
+
+
+def gradient_through_time(net):
+    """‖∂L/∂x_t‖ for each step t, averaged over the test sequences; L is the loss at the last step."""
+    x = X_test.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(task.loss({at_end}), x)  # (B, T, inputs)
+    return grad.norm(dim=2).mean(dim=0)  # (T,)
+
+
+for kind in ("rnn", "gru", "lstm"):
+    generator = torch.Generator().manual_seed({config.seed})
+    net = SequenceNet(kind, task.inputs, {config.hidden}, task.classes or 1, task.per_step)
+    init_weights(net, generator, forget_bias={config.forget_bias:g})  # LSTM forget / GRU update gate open
+    before = gradient_through_time(net)
+{_script_train(" " * 4, str(config.length), config.steps, config.lr, config.batch)}
+    after = gradient_through_time(net)
+    print(f"{{kind}}: step 1 relative to step {config.length}: {{(before[0] / before[-1]).item():.1e}} at the start, "
+          f"{{(after[0] / after[-1]).item():.1e}} after training")
+'''
 
 
 def _flow_message(norms: pd.DataFrame, status: str) -> str:
@@ -383,7 +453,7 @@ class ExplodeConfig:
     length: int = 100  # the sine's length T
     hidden: int = 32
     scale: float = 2.0  # each recurrent weight block starts as this multiple of an orthogonal matrix
-    steps: int = 60  # passes over a fresh batch
+    steps: int = 600  # parameter updates per run, the same for all three (truncated BPTT makes T/window per batch)
     lr: float = 0.1  # plain SGD, so that a huge gradient makes a huge step
     clip: float = 1.0  # clip_grad_norm_'s max_norm
     window: int = 10  # truncated BPTT: backpropagate through this many steps, then carry the state on detached
@@ -404,8 +474,8 @@ class ExplodeResult:
     device: str
     seconds: float
     steps_done: int
-    history: pd.DataFrame  # run, step, run_step, batch_loss, grad_norm (before clipping), applied_norm
-    finals: pd.DataFrame  # run, loss, largest_norm, status
+    history: pd.DataFrame  # run, step, run_step (updates), batch_loss, grad_norm (before clipping), applied_norm
+    finals: pd.DataFrame  # run, loss, largest_norm, updates, batches, status
     code: str
 
     @property
@@ -419,7 +489,7 @@ def explode_steps(config: ExplodeConfig) -> int:
 
 def run_explode(config: ExplodeConfig, on_report: Report | None = None, should_stop=None,
                 deadline=None) -> ExplodeResult:
-    """A plain RNN whose recurrence stretches its state, on the noisy sine: trained three ways."""
+    """A plain RNN whose recurrence stretches its state, on the noisy sine: trained three ways, `steps` updates each."""
     task = _check("sine", config.length, config.hidden, config.steps, config.lr, config.batch)
     if not (config.scale > 0 and config.clip > 0 and 1 <= config.window):
         raise ValueError("The recurrent scale, the clipping norm and the window must be positive.")
@@ -430,11 +500,11 @@ def run_explode(config: ExplodeConfig, on_report: Report | None = None, should_s
     for name, hooks in job.runs(EXPLODE_RUNS):
         generator = torch.Generator().manual_seed(config.seed)
         net = _net("rnn", task, config.hidden, generator, 0.0, recurrent_scale=config.scale).to(device)
-        outcome, largest = _explode_fit(net, task, config, name, generator, test, hooks)
+        outcome, largest, batches = _explode_fit(net, task, config, name, generator, test, hooks)
         job.done(outcome.status, config.steps)
         loss = _evaluate(net, task, *test)["test_loss"]
         finals.append({"run": name, "loss": loss if math.isfinite(loss) else math.nan, "largest_norm": largest,
-                       "status": outcome.status})
+                       "updates": outcome.steps_done, "batches": batches, "status": outcome.status})
         frames.append(_tagged(outcome.history, (len(finals) - 1) * config.steps, run=name))
         seconds += outcome.seconds
     finals = pd.DataFrame(finals)
@@ -442,49 +512,79 @@ def run_explode(config: ExplodeConfig, on_report: Report | None = None, should_s
     history = pd.concat(frames, ignore_index=True)
     return ExplodeResult(config, job.status, _explode_message(finals, config), describe(device), seconds,
                          int(history["step"].max()) if len(history) else 0, history, finals,
-                         inspect.getsource(truncated_step))
+                         inspect.getsource(window_step) + "\n\n" + inspect.getsource(truncated_step))
+
+
+def grad_norm(net: nn.Module) -> float:
+    """The norm of all parameters' gradients together, as clip_grad_norm_ measures it."""
+    norms = [p.grad.detach().norm() for p in net.parameters() if p.grad is not None]
+    return torch.linalg.vector_norm(torch.stack(norms)).item() if norms else 0.0
+
+
+def window_step(net: SequenceNet, X: Tensor, y: Tensor, start: int, window: int, h: Tensor | None, optimizer,
+                clip: float = 0.0) -> tuple[Tensor, float, float]:
+    """One update of truncated BPTT: steps start..start+window, from the state h carried in (detached).
+
+    Returns the state to carry on (detached), the gradient norm before clipping and the one the update used."""
+    out, h = net.rnn(X[:, start:start + window], h)  # (B, window, H)
+    loss = nn.functional.mse_loss(net.head(out)[..., 0], y[:, start:start + window])
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()  # gradients flow back through this window only
+    before = nn.utils.clip_grad_norm_(net.parameters(), clip if clip > 0 else math.inf).item()
+    after = grad_norm(net)  # measured again, after clipping
+    optimizer.step()
+    return h.detach(), before, after  # the next window starts from this state, but no gradient crosses the cut
 
 
 def truncated_step(net: SequenceNet, X: Tensor, y: Tensor, window: int, optimizer, clip: float = 0.0) -> list[float]:
-    """Truncated BPTT over one batch: an update per window of steps, the state carried on but detached."""
-    h = None
-    norms = []
+    """Truncated BPTT over one batch: an update per window of steps (T/window of them), the state carried on."""
+    h, norms = None, []
     for start in range(0, X.shape[1], window):
-        out, h = net.rnn(X[:, start:start + window], h)  # (B, window, H)
-        loss = nn.functional.mse_loss(net.head(out)[..., 0], y[:, start:start + window])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()  # gradients flow back through this window only
-        norms.append(nn.utils.clip_grad_norm_(net.parameters(), clip if clip > 0 else math.inf).item())
-        optimizer.step()
-        h = h.detach()  # the next window starts from this state, but no gradient crosses the cut
+        h, before, _ = window_step(net, X, y, start, window, h, optimizer, clip)
+        norms.append(before)
     return norms
 
 
-def _explode_fit(net: SequenceNet, task: SequenceTask, config: ExplodeConfig, name: str,
-                 generator: torch.Generator, test: tuple[Tensor, Tensor], hooks: Hooks) -> tuple[TrainOutcome, float]:
+def _explode_fit(net: SequenceNet, task: SequenceTask, config: ExplodeConfig, name: str, generator: torch.Generator,
+                 test: tuple[Tensor, Tensor], hooks: Hooks) -> tuple[TrainOutcome, float, int]:
+    """`config.steps` SGD updates: one per batch for full BPTT, one per window of a batch for truncated BPTT."""
     optimizer = torch.optim.SGD(net.parameters(), lr=config.lr)
     clip = config.clip if name == "full BPTT, clipped" else 0.0
     norms: dict[str, float] = {"grad": 0.0, "applied": 0.0, "largest": 0.0}
+    carried: dict = {"batch": None, "start": 0, "h": None, "batches": 0}
+
+    def next_batch() -> tuple[Tensor, Tensor]:
+        carried["batches"] += 1
+        return tuple(t.to(test[0].device) for t in task.make(config.batch, config.length, generator))
 
     def step(_: int) -> float:
-        X, y = (t.to(test[0].device) for t in task.make(config.batch, config.length, generator))
         if name == "truncated BPTT":
+            if carried["start"] == 0:
+                carried["batch"], carried["h"] = next_batch(), None
+            X, y = carried["batch"]
             with torch.no_grad():
-                value = task.loss(net(X), y).item()
-            grads = truncated_step(net, X, y, config.window, optimizer)
-            norms["grad"] = norms["applied"] = max(grads)
+                value = task.loss(net(X), y).item()  # the whole batch's loss, with the weights before this update
+            if not math.isfinite(value):
+                return value
+            carried["h"], grad, applied = window_step(net, X, y, carried["start"], config.window, carried["h"],
+                                                      optimizer)
+            carried["start"] += config.window
+            if carried["start"] >= config.length:  # the batch's last window: the next update draws a new batch
+                carried["start"] = 0
         else:
+            X, y = next_batch()
             loss = task.loss(net(X), y)
             value = loss.item()
             if not math.isfinite(value):
                 return value
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            total = nn.utils.clip_grad_norm_(net.parameters(), clip if clip > 0 else math.inf).item()
-            norms["grad"], norms["applied"] = total, min(total, clip) if clip > 0 else total
+            grad = nn.utils.clip_grad_norm_(net.parameters(), clip if clip > 0 else math.inf).item()
+            applied = grad_norm(net)  # measured after clipping: at most `clip` when it clips
             optimizer.step()
-        if math.isfinite(norms["grad"]):
-            norms["largest"] = max(norms["largest"], norms["grad"])
+        if math.isfinite(grad) and math.isfinite(applied):
+            norms["grad"], norms["applied"] = grad, applied
+            norms["largest"] = max(norms["largest"], grad)
         return value
 
     def measure(_: int, __: float) -> dict:
@@ -492,7 +592,7 @@ def _explode_fit(net: SequenceNet, task: SequenceTask, config: ExplodeConfig, na
 
     outcome = loop(step, config.steps, REPORT_EVERY // 5, hooks, measure,
                    advice="Clip the gradient, or start the recurrence with a smaller scale.")
-    return outcome, norms["largest"]
+    return outcome, norms["largest"], carried["batches"]
 
 
 def _explode_message(finals: pd.DataFrame, config: ExplodeConfig) -> str:
@@ -500,7 +600,8 @@ def _explode_message(finals: pd.DataFrame, config: ExplodeConfig) -> str:
     for row in finals.itertuples():
         loss = "diverged" if row.loss < 0 else f"test loss {row.loss:.3f}"
         parts.append(f"{row.run}: largest gradient norm {row.largest_norm:.3g}, {loss}")
-    return "; ".join(parts) + "."
+    return (f"{config.steps} updates per run (truncated BPTT makes one per window of {config.window} steps, so it "
+            f"reads fewer batches). " + "; ".join(parts) + ".")
 
 
 # --- 5. bidirectional ---------------------------------------------------------------------------------------
@@ -533,6 +634,7 @@ class BiResult:
     history: pd.DataFrame  # run, step, run_step, batch_loss, test_loss, test_score
     per_step: pd.DataFrame  # run, t, score: the test score at each position of the sequence
     score_name: str
+    code: str  # a standalone script that trains both
 
     @property
     def cacheable(self) -> bool:
@@ -571,5 +673,27 @@ def run_bidirectional(config: BiConfig, on_report: Report | None = None, should_
     means = per_step.groupby("run", sort=False)["score"].mean()
     message = "; ".join(f"{run}: {_score_text(task, score)}" for run, score in means.items()) + "."
     return BiResult(config, job.status, message, describe(device), seconds, int(config.steps * len(means)),
-                    history, per_step, task.score_name)
+                    history, per_step, task.score_name, bi_code(config))
+
+
+def bi_code(config: BiConfig) -> str:
+    """A standalone script that trains the LSTM one way and both ways and scores each position, as the page does."""
+    return f'''import torch
+
+from engine.recurrent import SequenceNet, init_weights  # nn.LSTM(..., bidirectional=...) and a head on every step
+from engine.sequence_tasks import TASKS
+
+task = TASKS["{config.task}"]
+test_generator = torch.Generator().manual_seed({config.seed + TEST_SEED_OFFSET})  # the test set's own
+X_test, y_test = task.make({TEST_SEQUENCES}, {config.length}, test_generator)
+for bidirectional in (False, True):
+    generator = torch.Generator().manual_seed({config.seed})
+    net = SequenceNet("lstm", task.inputs, {config.hidden}, task.classes or 1, task.per_step, bidirectional)
+    init_weights(net, generator, forget_bias=1.0)
+{_script_train(" " * 4, str(config.length), config.steps, config.lr, config.batch)}
+    with torch.no_grad():
+        out = net(X_test)  # (B, T, classes): the head reads 2H features per step when bidirectional
+    scores = [round(task.score(out[:, t], y_test[:, t]), 2) for t in range({config.length})]
+    print("bidirectional" if bidirectional else "one direction", scores)
+'''
 

@@ -83,6 +83,19 @@ def test_init_sets_the_forget_and_input_biases_and_an_exact_recurrent_scale():
         torch.testing.assert_close(torch.linalg.svdvals(block), torch.full((4,), 1.5))
 
 
+def test_init_opens_the_grus_update_gate_by_the_same_memory_bias_and_it_still_computes_torch_nn_gru():
+    fused = SequenceNet("gru", 3, 4, 2, per_step=False)
+    init_weights(fused, torch.Generator().manual_seed(0), forget_bias=2.5)
+    bias = fused.rnn.bias_ih_l0 + fused.rnn.bias_hh_l0  # (3H,) stacked r, z, n
+    torch.testing.assert_close(bias[4:8], torch.full((4,), 2.5))  # z = σ(2.5) = 0.92: keep 92% of the old h
+    written = SequenceNet("gru", 3, 4, 2, per_step=False, cell="written")
+    written.load_state_dict(fused.state_dict())
+    x = torch.randn(5, 9, 3)
+    torch.testing.assert_close(written(x), fused(x), atol=1e-6, rtol=0)
+    steps = trace(fused, x)
+    assert steps["z"][:, 0].mean() > 0.85  # from h = 0 the update gate sits near σ(2.5)
+
+
 def test_the_traced_hidden_states_are_the_trained_layers():
     net = SequenceNet("gru", 4, 6, 5, per_step=True)
     init_weights(net, torch.Generator().manual_seed(3))

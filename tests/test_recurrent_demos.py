@@ -18,6 +18,7 @@ from engine.recurrent_demos import (
     run_flow,
     run_gates,
     truncated_step,
+    window_step,
 )
 from engine.sequence_tasks import TASKS, sine
 
@@ -67,11 +68,44 @@ def test_clipping_caps_the_gradient_norm_that_the_unclipped_run_lets_explode():
     result = run_explode(ExplodeConfig(steps=10, clip=1.0))
     history = result.history
     clipped = history[history["run"] == "full BPTT, clipped"]
-    assert (clipped["applied_norm"] <= 1.0 + 1e-6).all()
+    assert (clipped["applied_norm"] <= 1.0 + 1e-6).all()  # measured on the gradients after clipping
+    assert clipped["applied_norm"].max() > 0.99  # and clipping cut them to the threshold, not below
     assert clipped["grad_norm"].max() > 100  # what clipping cut down, at step 1
+    unclipped = history[history["run"] == "full BPTT, no clipping"]
+    assert (unclipped["applied_norm"] > 1.0).any()  # without clipping the update uses the whole norm
     largest = dict(zip(result.finals["run"], result.finals["largest_norm"], strict=True))
     assert largest["full BPTT, no clipping"] > 100 * largest["truncated BPTT"] > 0
     assert np.isfinite(history.select_dtypes("number").to_numpy()).all()
+
+
+def test_every_run_makes_the_same_number_of_updates_and_truncated_bptt_reads_fewer_batches():
+    result = run_explode(ExplodeConfig(length=12, hidden=4, steps=8, window=4))
+    finals = result.finals.set_index("run")
+    assert (finals["updates"] == 8).all(), finals
+    assert finals.loc["full BPTT, clipped", "batches"] == 8 and finals.loc["truncated BPTT", "batches"] == 3
+    assert (result.history.groupby("run")["run_step"].max() == 8).all()
+    assert "8 updates per run" in result.message
+
+
+def test_the_shown_scripts_run(capsys):
+    for result in (run_compare(CompareConfig(lengths=(3,), hidden=4, steps=2)),
+                   run_flow(FlowConfig(length=4, hidden=4, steps=2)),
+                   run_bidirectional(BiConfig(length=4, hidden=4, steps=2))):
+        compile(result.code, "<shown code>", "exec")
+        exec(result.code, {})  # noqa: S102
+    printed = capsys.readouterr().out
+    assert "T = 3, gru" in printed and "step 1 relative to step 4" in printed and "bidirectional" in printed
+    code = run_explode(ExplodeConfig(length=6, hidden=4, steps=2, window=3)).code  # the engine's own functions
+    compile(code, "<shown code>", "exec")
+    assert "def window_step" in code and "def truncated_step" in code
+
+
+def test_a_clipped_window_update_records_the_norm_it_applied():
+    X, y = sine(4, 12, torch.Generator().manual_seed(0))
+    net = SequenceNet("rnn", 1, 5, 1, per_step=True)
+    init_weights(net, torch.Generator().manual_seed(1), recurrent_scale=2.0)
+    _, before, after = window_step(net, X, y, 0, 6, None, torch.optim.SGD(net.parameters(), lr=0.0), clip=0.5)
+    assert before > 0.5 and after == pytest.approx(0.5, rel=1e-5)
 
 
 def test_truncated_bptt_with_a_window_of_the_whole_sequence_is_full_bptt():
@@ -111,6 +145,15 @@ def test_the_bidirectional_lstm_sees_the_symbol_ahead_and_the_one_way_lstm_canno
     assert means["LSTM, bidirectional"] > 0.7 and means["LSTM, one direction"] < 0.4  # chance: 25%, except the end
     ahead = result.per_step[result.per_step["t"] <= result.config.length - 2].groupby("run")["score"].mean()
     assert ahead["LSTM, one direction"] < 0.35
+
+
+def test_with_the_memory_bias_the_gru_carries_the_symbol_too_and_without_it_both_gated_cells_struggle():
+    """Seed 0, T = 40, 150 steps: the GRU's update gate opened by b = 4 as the LSTM's forget gate is."""
+    opened = run_compare(CompareConfig(lengths=(40,), kinds=("gru", "lstm"), steps=150))
+    assert (opened.scores["score"] >= 0.9).all(), opened.scores
+    assert "tied for best" in opened.message
+    shut = run_compare(CompareConfig(lengths=(40,), kinds=("gru", "lstm"), steps=150, forget_bias=0.0))
+    assert (shut.scores["score"] <= 0.4).all(), shut.scores
 
 
 def test_the_comparison_trains_every_kind_at_every_length_in_order():

@@ -35,6 +35,11 @@ def _g(v) -> str:
     return f"{v:g}"
 
 
+MEMORY_BIAS_HELP = ("The bias that keeps memory, the same for both gated cells. LSTM: the forget gate starts at σ(b) "
+                    "and the input gate at σ(−b). GRU: the update gate starts at σ(b), so it keeps σ(b) of its old "
+                    "state and writes σ(−b) of the candidate. b = 0 keeps half and writes half at each step; b = 4 "
+                    "keeps 98% and writes 2%. The plain RNN has no gate to bias.")
+
 PARAMS = {
     # Train, then look inside
     "task": Choice("Memory task", "first", MEMORY_TASKS, display=TASK_LABELS.get),
@@ -45,16 +50,14 @@ PARAMS = {
     "hidden": Number("Hidden units", 16, 2, 64, integer=True, allowed=HIDDEN),
     "steps": Number("Steps", 300, 10, 1000, step=10, integer=True),
     "lr": Number("Learning rate (Adam)", 0.01, 0.001, 0.1, allowed=LRS, display=_g),
-    "fb": Number("LSTM gate bias b at the start", 4.0, 0.0, 6.0, step=0.5,
-                 help="The forget gate starts at σ(b) and the input gate at σ(−b): b = 0 keeps half the cell at each "
-                      "step and writes half the candidate (PyTorch's default); b = 4 keeps 98% and writes 2%."),
+    "fb": Number("Memory gate bias b at the start", 4.0, 0.0, 6.0, step=0.5, help=MEMORY_BIAS_HELP),
     "seed": Number("Seed", 0, 0, 9999, integer=True, box=True),
     # RNN against GRU against LSTM
     "cmp_task": Choice("Memory task", "first", MEMORY_TASKS, display=TASK_LABELS.get),
     "cmp_lengths": ChoiceList("Sequence lengths T", ("5", "20", "40"), LENGTHS, min_items=1, max_items=5),
     "cmp_steps": Number("Steps per model", 150, 10, 1000, step=10, integer=True),
-    "cmp_fb": Number("LSTM gate bias b at the start", 4.0, 0.0, 6.0, step=0.5,
-                     help="The forget gate starts at σ(b), the input gate at σ(−b)."),
+    "cmp_fb": Number("Memory gate bias b at the start (LSTM and GRU)", 4.0, 0.0, 6.0, step=0.5,
+                     help=MEMORY_BIAS_HELP),
     # Gradients through time
     "flow_T": Number("Sequence length T", 40, 2, 100, integer=True),
     "flow_steps": Number("Training steps before the second measurement", 150, 10, 1000, step=10, integer=True),
@@ -64,7 +67,9 @@ PARAMS = {
                             "stretches the hidden state at every step."),
     "ex_clip": Number("Clip the gradient norm at", 1.0, 0.1, 10.0, step=0.1),
     "ex_window": Number("Truncated BPTT window (steps)", 10, 1, 100, integer=True),
-    "ex_steps": Number("Steps", 60, 10, 500, step=10, integer=True),
+    "ex_steps": Number("Updates per run", 600, 10, 1000, step=10, integer=True,
+                       help="Every run makes this many SGD updates: full BPTT one per batch, truncated BPTT one "
+                            "per window."),
     # Bidirectional
     "bi_T": Number("Sequence length T", 20, 4, 100, integer=True),
     "bi_steps": Number("Steps", 200, 10, 1000, step=10, integer=True),

@@ -151,6 +151,9 @@ def compare_result(job: Job) -> None:
     chart(result_key(job, "rnn_compare"), lambda: charts.compare_figure(result), "fig_rnn_compare")
     table = result.scores.pivot(index="length", columns="model", values="score").round(3)
     st.dataframe(table)
+    st.caption(f"Every model trained for {result.config.steps} steps from seed {result.config.seed}; the LSTM and "
+               f"the GRU started with memory bias b = {result.config.forget_bias:g}.")
+    show_code(result.code)
 
 
 # Gradients through time
@@ -169,6 +172,7 @@ def flow_result(job: Job) -> None:
     chart(result_key(job, "rnn_flow"), lambda: charts.flow_figure(result), "fig_rnn_flow")
     st.dataframe(result.scores[["model", "score"]].rename(columns={"score": f"test {result.score_name}"}).round(3),
                  hide_index=True)
+    show_code(result.code)
 
 
 # Exploding gradients
@@ -189,6 +193,9 @@ def explode_result(job: Job) -> None:
           cols[0])
     chart(result_key(job, "rnn_explode_loss"), lambda: charts.explode_loss_figure(result), "fig_rnn_explode_loss",
           cols[1])
+    counts = ", ".join(f"{row.run} {row.batches}" for row in result.finals.itertuples())
+    st.caption(f"Each run made {result.config.steps} SGD updates. Truncated BPTT makes one per window of "
+               f"{result.config.window} steps, so it reads fewer batches of sequences: {counts}.")
     show_code(result.code)
 
 
@@ -206,3 +213,4 @@ def bi_result(job: Job) -> None:
     result = job.result
     say(result)
     chart(result_key(job, "rnn_bi"), lambda: charts.bi_figure(result), "fig_rnn_bi")
+    show_code(result.code)
