@@ -14,7 +14,8 @@ st.write(
 
 st.subheader("Where to start")
 for topic in TOPICS:
-    st.page_link(topic_page(topic), label=f"{topic.title}: {topic.blurb}", icon=topic.icon)
+    st.page_link(topic_page(topic), label=topic.title, icon=topic.icon)
+    st.caption(topic.blurb[0].upper() + topic.blurb[1:] + ".")  # in full: a link's label is cut to one line
 st.write("Then read the lessons, and follow their **Try it** links into the demos:")
 for lesson in load_all():
     st.page_link(lesson_page(lesson), icon=":material/school:",
