@@ -54,12 +54,12 @@ st.subheader("The same network trained with each loss")
 st.write("Logistic regression on the breast-cancer data, started with weights that point the wrong way, so that "
          "most tumours begin confidently misclassified; plain SGD, the same learning rate for both losses.")
 section("bp_loss_train", LOSS_TRAIN, views.loss_train_controls, views.loss_train_result, views.loss_train_live,
-        steps=views.loss_train_progress)
+        steps=views.loss_train_progress, autostart="linked")
 
 st.header("Initialization")
 st.write("A deep network on two noisy circles. The scheme sets how the signal and the gradients travel through "
          "the layers before the first update; all zeros and a constant leave every unit of a layer identical.")
-section("bp_init", INIT, views.init_controls, views.init_result, views.init_live)
+section("bp_init", INIT, views.init_controls, views.init_result, views.init_live, autostart="linked")
 
 st.subheader("Glorot and Bengio (2010): standard against normalized initialization")
 st.write("One forward and one backward pass through a deep tanh network, measured layer by layer.")
@@ -77,7 +77,8 @@ st.subheader("He et al. (2015): a deep ReLU network")
 st.write("Xavier's scale assumes an activation that acts like the identity near zero, as tanh does. ReLU zeroes "
          "half its inputs, so under Xavier each layer halves the signal's second moment; He initialization doubles "
          "the weights' variance to make up for it.")
-section("bp_he", HE, views.he_controls, views.deep_result, views.he_live, steps=views.deep_progress)
+section("bp_he", HE, views.he_controls, views.deep_result, views.he_live, steps=views.deep_progress,
+        autostart="linked")
 
 st.header("Vanishing and exploding gradients")
 st.write("The gradient reaching a layer is a product of one factor per layer above it: factors below 1 make it "
@@ -95,7 +96,7 @@ st.subheader("Remedies side by side")
 st.write("The same data and depth; each network changes one thing from the vanishing tanh network, and the last "
          "pair shows an exploding network with and without gradient clipping.")
 section("bp_remedies", REMEDIES, views.remedies_controls, views.deep_result, views.remedies_live,
-        steps=views.deep_progress)
+        steps=views.deep_progress, autostart="linked")
 
 lesson_links(TOPIC.slug)
 start_workers()

@@ -37,13 +37,14 @@ st.header("Plain RNN, GRU and LSTM as the sequences grow")
 st.write("The same task at several lengths T, each network trained from the same seed for the same number of "
          "steps. A plain RNN must carry the first symbol through T multiplications by its recurrent weights.")
 section("rnn_compare", COMPARE, views.compare_controls, views.compare_result, views.runs_live,
-        steps=views.compare_progress)
+        steps=views.compare_progress, autostart="linked")
 
 st.subheader("Gradients through time")
 st.write("Backpropagation through time sends the loss at the last step back through every earlier step. The "
          "size of $\\partial L / \\partial x_t$ says how much the last output can learn from the input at step "
          "t: in a plain RNN it shrinks by a factor at every step back, so the first steps barely count.")
-section("rnn_flow", FLOW, views.flow_controls, views.flow_result, views.runs_live, steps=views.flow_progress)
+section("rnn_flow", FLOW, views.flow_controls, views.flow_result, views.runs_live, steps=views.flow_progress,
+        autostart="linked")
 
 st.header("Exploding gradients: clipping and truncated BPTT")
 st.write("When the recurrent weights stretch the hidden state, the same product of T factors grows instead of "
@@ -51,12 +52,13 @@ st.write("When the recurrent weights stretch the hidden state, the same product 
          "its norm clipped, and with truncated backpropagation through time, which cuts the gradient every few "
          "steps but carries the hidden state on.")
 section("rnn_explode", EXPLODE, views.explode_controls, views.explode_result, views.runs_live,
-        steps=views.explode_progress)
+        steps=views.explode_progress, autostart="linked")
 
 st.header("Bidirectional: when the answer lies ahead")
 st.write("A bidirectional layer runs one RNN forwards and another backwards and joins their hidden states, so "
          "each step sees its past and its future. Here every step must name a symbol that comes later.")
-section("rnn_bi", BIDIRECTIONAL, views.bi_controls, views.bi_result, views.runs_live, steps=views.bi_progress)
+section("rnn_bi", BIDIRECTIONAL, views.bi_controls, views.bi_result, views.runs_live, steps=views.bi_progress,
+        autostart="linked")
 
 lesson_links(TOPIC.slug)
 start_workers()

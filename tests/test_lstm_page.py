@@ -33,3 +33,11 @@ def test_an_empty_choice_of_lengths_gets_a_sentence_not_a_run():
     at.multiselect(key="rnn_cmp_lengths").set_value([]).run()
     assert any("at least one sequence length" in w.value for w in at.warning)
     assert "rnn_compare_train" not in [b.key for b in at.button]
+
+
+def test_a_link_to_one_section_trains_that_section_and_leaves_the_page_s_first_section_alone():
+    at = open_page(PAGE, {"cmp_lengths": "5", "cmp_steps": "20"})
+    at = settle(at, lambda a: no_exception(a) and "rnn_compare_job" in a.session_state
+                and not any("Training: step" in p.proto.text for p in a.get("progress")))
+    assert "rnn_compare_job" in at.session_state and "rnn_gates_job" not in at.session_state
+    assert not any("you started another run" in i.value for i in at.info)

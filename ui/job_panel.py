@@ -153,24 +153,30 @@ def panel(slot: str, fn: Callable, config: Any, *, steps: int, live_chart: Calla
 
 def training_section(state, slot: str, task, controls: Callable[[Any], str | None], show_result: Callable[[Job], None],
                      live_chart: Callable[[pd.DataFrame], go.Figure], *, label: str = "Train",
-                     autostart: bool = False, steps: Callable[[Any], int] | None = None) -> None:
+                     autostart: bool | str = False, steps: Callable[[Any], int] | None = None) -> None:
     """A whole training section as its own fragment: `controls(state)` draws its widgets, then the panel.
 
     `task` is one of the topic's DemoTasks; `steps(config)` gives the progress bar's length
     (default: `config.steps`). When `controls` returns a sentence, the settings cannot run: the
-    section shows it instead of the Train button.
+    section shows it instead of the Train button. `autostart="linked"` trains the section when a
+    preset link (a lesson's Try-it) or `state.set()` gives one of its own widgets a value;
+    `autostart=True` also trains it the first time this session sees it, unless a link set another
+    section's widgets (a session trains one thing at a time).
     """
 
     @st.fragment(key=slot)
     def draw() -> None:
         problem = controls(state)
+        # A section seen before, or opened by a link that set another section's widgets, waits for its own link
+        first_view = f"{slot}_preset" not in st.session_state and not state.linked()
+        starts = True if autostart is True and first_view else bool(autostart) and state.linked(state.drawn())
         state.sync()
         if problem:
             st.warning(problem)
             return
         config = task.from_values(state.values())
         panel(slot, task.fn, config, steps=steps(config) if steps else config.steps, live_chart=live_chart,
-              show_result=show_result, label=label, autostart=autostart, preset=state.presets)
+              show_result=show_result, label=label, autostart=starts, preset=state.presets)
 
     draw()
 

@@ -34,6 +34,7 @@ class PageState:
         self._saved = prefix + "saved"  # widget values kept across pages; Streamlit drops those not shown
         self._written = prefix + "query"  # the query this page last wrote into the address bar
         self._presets = prefix + "presets"  # how many preset links this session has opened here
+        self._linked = prefix + "linked"  # the widget keys the latest preset link (or set()) gave values
         self._drawn: set[str] = set()  # widget keys drawn since the last sync: the only values a run may change
         self._visit = prefix + "visit"  # the page shown when this page last started: this one, unless left since
 
@@ -49,6 +50,7 @@ class PageState:
         if query and query != state.get(self._written):  # a link or a shared address: its values win
             state[self._presets] = self.presets + 1
             values, notes = read(self.spec, query)
+            state[self._linked] = self._keys_of(query)
             for key, value in self._widget_values(values).items():
                 state[key] = value
             state[self._saved] = self._widget_values(values)
@@ -60,6 +62,25 @@ class PageState:
                     state[key] = value
         self.sync()
         return notes
+
+    def linked(self, keys=None) -> bool:
+        """Whether the latest preset link (or `set()`) gave any of these widget keys a value (any, if None)."""
+        linked = st.session_state.get(self._linked, set())
+        return bool(linked) if keys is None else not linked.isdisjoint(keys)
+
+    def drawn(self) -> frozenset[str]:
+        """The widget keys drawn since the last sync: a section's own, read before its sync."""
+        return frozenset(self._drawn)
+
+    def _keys_of(self, names) -> set[str]:
+        keys = set()
+        for name in names:
+            param = self.spec.get(name)
+            if isinstance(param, ChoiceEach):
+                keys |= {self.key(name, i) for i in range(1, param.max_items + 1)}
+            elif param is not None:
+                keys.add(self.key(name))
+        return keys
 
     @property
     def presets(self) -> int:
@@ -97,6 +118,7 @@ class PageState:
         """
         state = st.session_state
         state[self._presets] = self.presets + 1
+        state[self._linked] = self._keys_of(values)
         for name, value in values.items():
             if isinstance(self.spec[name], ChoiceEach):
                 raise TypeError(f"{name}: set a per-item choice through its items' keys")
