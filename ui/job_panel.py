@@ -160,15 +160,13 @@ def training_section(state, slot: str, task, controls: Callable[[Any], str | Non
     (default: `config.steps`). When `controls` returns a sentence, the settings cannot run: the
     section shows it instead of the Train button. `autostart="linked"` trains the section when a
     preset link (a lesson's Try-it) or `state.set()` gives one of its own widgets a value;
-    `autostart=True` also trains it the first time this session sees it, unless a link set another
-    section's widgets (a session trains one thing at a time).
+    `autostart=True` also trains it the first time this session sees it.
     """
 
     @st.fragment(key=slot)
     def draw() -> None:
         problem = controls(state)
-        # A section seen before, or opened by a link that set another section's widgets, waits for its own link
-        first_view = f"{slot}_preset" not in st.session_state and not state.linked()
+        first_view = f"{slot}_preset" not in st.session_state  # after that, a section waits for its own link
         starts = True if autostart is True and first_view else bool(autostart) and state.linked(state.drawn())
         state.sync()
         if problem:
