@@ -7,23 +7,18 @@
   left the page changes nothing.
 """
 
+from functools import cached_property
+
 import streamlit as st
 
 from ui.params import ChoiceEach, ChoiceList, Number, Param, Text, read, to_query
 
-ARRIVED = "page_arrived"  # session key: True on a page's first run after another page was shown
-SHOWN = "page_shown"
+SHOWN = "page_shown"  # session key: the url path of the page the latest full run showed
 
 
 def note_page(url_path: str) -> None:
-    """Called by the entry point before each page run: notes whether the learner has just arrived on it.
-
-    A page's widgets keep the values this session last gave them there, whatever state the browser sent
-    while the learner was away (a page switch can carry the sections' widget values in a half-drawn state).
-    """
-    state = st.session_state
-    state[ARRIVED] = state.get(SHOWN) != url_path
-    state[SHOWN] = url_path
+    """Called by the entry point before each page run, so that a section rerunning after its page was left can tell."""
+    st.session_state[SHOWN] = url_path
 
 
 class PageState:
@@ -56,9 +51,8 @@ class PageState:
             state[self._saved] = self._widget_values(values)
         else:
             saved = state[self._saved] = state.get(self._saved) or self._widget_values(read(self.spec, {})[0])
-            arrived = state.get(ARRIVED, False)
             for key, value in saved.items():
-                if arrived or key not in state:
+                if key not in state:
                     state[key] = value
         self.sync()
         return notes
@@ -168,13 +162,14 @@ class PageState:
         sent them from widgets it was tearing down or remounting (after a page switch), not from the learner.
         """
         state, kept = st.session_state, st.session_state.get(self._saved) or {}
-        blanked = [key for key, blank in self._blanks().items()
+        blanked = [key for key, blank in self._blanks.items()
                    if key not in self._drawn and key in state and key in kept and state[key] != kept[key]
                    and _same(state[key], blank)]
         if len(blanked) >= 2:
             for key in blanked:
                 state[key] = kept[key]
 
+    @cached_property
     def _blanks(self) -> dict:
         """Each widget key's blank value: what its widget shows when it has no value of its own."""
         blanks = {}
