@@ -53,11 +53,11 @@ def _question(q: Question) -> None:
 def _quiz_item(item: QuizItem) -> None:
     with st.container(border=True):
         st.markdown(item.prompt)
-        if item.kind == "choice":
-            for letter, choice in zip("ABCDEFG", item.choices, strict=False):
-                st.markdown(f"{letter}. {choice}")
-            answer = f"{'ABCDEFG'[int(item.answer)]}. {item.choices[int(item.answer)]}"
+        if item.options:
+            for letter, option in zip("ABCDEFG", item.options, strict=False):
+                st.markdown(f"{letter}. {option.text}")
+            answer = "; ".join(f"{'ABCDEFG'[i]}. {item.options[i].text}" for i in sorted(item.right))
         else:
-            answer = f"{item.answer:g}"
+            answer = f"{item.number():g}"
         with st.expander("Show the answer"):
             st.markdown(f"**{answer}**\n\n{item.explanation}")
