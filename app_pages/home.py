@@ -1,26 +1,32 @@
 import streamlit as st
 
 from lessons import load_all
+from ui import study_plan
 from ui.job_panel import device_label, start_workers
-from ui.navigation import lesson_page, topic_page
+from ui.navigation import mock_interview_page, topic_page
 from ui.topics import TOPICS
 
 st.title("Deep Learning Interview Lab")
 st.write(
     "Learn the deep-learning questions interviewers ask, and see every answer happen. "
     "Each topic has a page that trains real PyTorch models live, and lessons that give the "
-    "30-second answer, the deeper one, the common wrong answers, and a quiz."
+    "30-second answer, the deeper one, the common wrong answers, and a graded quiz."
 )
 
-st.subheader("Where to start")
+study_plan.search_box()
+
+st.header("Your study plan")
+study_plan.plan(load_all())
+
+st.header("Topics")
 for topic in TOPICS:
     st.page_link(topic_page(topic), label=topic.title, icon=topic.icon)
     st.caption(topic.blurb[0].upper() + topic.blurb[1:] + ".")  # in full: a link's label is cut to one line
-st.write("Then read the lessons, and follow their **Try it** links into the demos:")
-for lesson in load_all():
-    st.page_link(lesson_page(lesson), icon=":material/school:",
-                 label=f"Section {lesson.section}: {lesson.title} ({len(lesson.questions)} questions, "
-                       f"{len(lesson.quiz)} quiz items)")
+st.page_link(mock_interview_page(), label="Mock interview", icon=":material/record_voice_over:")
+st.caption("Random questions from the lessons you choose, against the clock: answer out loud, reveal the model "
+           "answer, grade yourself, and get a list of what to revisit.")
+
+study_plan.your_data()
 
 st.subheader("How it works")
 st.write(

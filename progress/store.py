@@ -18,7 +18,6 @@ from fsrs import Card, Rating, Scheduler
 from progress.tables import attempts, learners, review_cards
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-LOCAL_LEARNER = "local"  # in local mode there is one learner, the person at the keyboard
 SOURCES = ("lesson", "review", "mock")
 
 
@@ -96,7 +95,7 @@ class Store:
 
     # learners
 
-    def learner(self, name: str = LOCAL_LEARNER) -> int:
+    def learner(self, name: str = "local") -> int:
         """The learner's id, created on first use."""
         with self.engine.begin() as conn:
             found = conn.execute(sa.select(learners.c.id).where(learners.c.name == name)).scalar()

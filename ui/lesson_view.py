@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from lessons import Lesson, Question, QuizItem, TryIt, load_all
+from lessons import Lesson, Question, TryIt, load_all
 from ui.params import preset_query
+from ui.progress import unsaved_note
+from ui.quiz import quiz_item
 from ui.topics import BY_SLUG
 
 
@@ -31,8 +33,11 @@ def render(lesson: Lesson) -> None:
         _question(question)
     if lesson.quiz:
         st.header("Check yourself")
+        st.caption("Answer first: the app grades your answer, explains every option, and brings back "
+                   "the ones you miss for review on the Home page.")
+        unsaved_note()
         for item in lesson.quiz:
-            _quiz_item(item)
+            quiz_item(lesson, item)
 
 
 def _question(q: Question) -> None:
@@ -48,16 +53,3 @@ def _question(q: Question) -> None:
         st.caption(f"Look for: {link.look_for}")
     for wrong in q.wrong_answers:
         st.warning(f"**A common wrong answer:** “{wrong.claim}”\n\n{wrong.correction}")
-
-
-def _quiz_item(item: QuizItem) -> None:
-    with st.container(border=True):
-        st.markdown(item.prompt)
-        if item.options:
-            for letter, option in zip("ABCDEFG", item.options, strict=False):
-                st.markdown(f"{letter}. {option.text}")
-            answer = "; ".join(f"{'ABCDEFG'[i]}. {item.options[i].text}" for i in sorted(item.right))
-        else:
-            answer = f"{item.number():g}"
-        with st.expander("Show the answer"):
-            st.markdown(f"**{answer}**\n\n{item.explanation}")

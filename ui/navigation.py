@@ -28,9 +28,14 @@ def home_page() -> st.Page:
     return st.Page(ROOT / "app_pages/home.py", title="Home", icon=":material/home:", default=True)
 
 
+def mock_interview_page() -> st.Page:
+    return st.Page(ROOT / "app_pages/mock_interview.py", title="Mock interview", icon=":material/record_voice_over:",
+                   url_path="mock-interview")
+
+
 def sections() -> dict[str, list[st.Page]]:
-    """Every page, by navigation section: Start, then the topics' sections in registry order, then Lessons."""
-    pages: dict[str, list[st.Page]] = {START: [home_page()]}
+    """Every page, by section: Start (Home, the mock interview), the topics in registry order, then Lessons."""
+    pages: dict[str, list[st.Page]] = {START: [home_page(), mock_interview_page()]}
     for topic in TOPICS:
         pages.setdefault(topic.section, []).append(topic_page(topic))
     pages[LESSONS] = [lesson_page(lesson) for lesson in load_all()]

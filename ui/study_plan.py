@@ -1,0 +1,106 @@
+"""Home's study plan: lesson search, progress per topic, what to do next, the review queue, saved data."""
+
+import streamlit as st
+
+from lessons import Lesson, load_all
+from lessons.plan import lesson_progress, next_step
+from ui.navigation import lesson_page, topic_page
+from ui.progress import learner, store, unsaved_note
+from ui.quiz import quiz_item
+from ui.topics import TOPICS
+
+REVIEWS_SHOWN = 5  # review items drawn at once; the rest wait for the next visit
+
+
+@st.fragment
+def search_box() -> None:
+    """A question in the learner's own words finds the lessons that answer it."""
+    from engine.lesson_search import search
+
+    query = st.text_input("Search the lessons", placeholder="Ask in your own words, e.g. why does my loss become NaN?",
+                          key="home_search", max_chars=500, icon=":material/search:")
+    if not query.strip():
+        return
+    try:
+        hits = search(query, k=3)
+    except ValueError as problem:
+        st.warning(str(problem))
+        return
+    if not hits:
+        st.info("No lesson uses those words. Try other words, or a term such as *dropout*, *ReLU* or *TF-IDF*.")
+        return
+    lessons = {lesson.id: lesson for lesson in load_all()}
+    for hit in hits:
+        st.page_link(lesson_page(lessons[hit.lesson_id]), label=hit.question, icon=":material/school:")
+        st.caption(f"{hit.lesson_title} · matched on: {', '.join(hit.terms[:6])}")
+
+
+def plan(lessons: tuple[Lesson, ...]) -> None:
+    """What to do next, progress per topic, and the items due for review."""
+    db, me = store(), learner()
+    unsaved_note()
+    latest = db.latest(me) if db else {}
+    due = db.due(me) if db else []
+    items = {(lesson.id, item.id): (lesson, item) for lesson in lessons for item in lesson.quiz}
+    due = [r for r in due if (r.lesson_id, r.item_id) in items]  # items a lesson no longer has are skipped
+    progress = lesson_progress(lessons, latest)
+    step = next_step(progress, len(due))
+    with st.container(border=True):
+        st.markdown(f":material/flag: **Next.** {step.text}")
+        if step.lesson is not None:
+            st.page_link(lesson_page(step.lesson), label=f"Open {step.lesson.title}", icon=":material/school:")
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.subheader("Progress per topic")
+        _progress_per_topic(progress)
+    with right:
+        st.subheader("Review queue")
+        if not due:
+            upcoming = len(db.scheduled(me)) if db else 0
+            st.caption("Nothing is due. Quiz items you miss come back here on a spaced-repetition schedule"
+                       + (f"; {upcoming} are scheduled for later." if upcoming else "."))
+        for review in due[:REVIEWS_SHOWN]:
+            lesson, item = items[(review.lesson_id, review.item_id)]
+            st.caption(f"From {lesson.title}")
+            quiz_item(lesson, item, source="review", context="review")
+        if len(due) > REVIEWS_SHOWN:
+            st.caption(f"{len(due) - REVIEWS_SHOWN} more are due: they follow once these are answered.")
+
+
+def _progress_per_topic(progress) -> None:
+    by_section = {p.lesson.section: p for p in progress}
+    for topic in TOPICS:
+        rows = [by_section[s] for s in topic.syllabus if s in by_section]
+        right, total = sum(p.right for p in rows), sum(p.total for p in rows)
+        st.page_link(topic_page(topic), label=topic.title, icon=topic.icon)
+        st.progress(right / total if total else 0.0, text=f"{right} of {total} quiz items right")
+    others = [p for p in progress if not any(p.lesson.section in t.syllabus for t in TOPICS)]
+    for p in others:  # sections with lessons but no page of their own
+        st.page_link(lesson_page(p.lesson), label=p.lesson.title, icon=":material/school:")
+        st.progress(p.right / p.total if p.total else 0.0, text=f"{p.right} of {p.total} quiz items right")
+
+
+def your_data() -> None:
+    """Export or erase the learner's saved progress."""
+    db, me = store(), learner()
+    if db is None:
+        return
+    with st.expander("Your saved progress: export or reset"):
+        st.caption("Every graded answer is saved on this server, so your progress survives a restart.")
+        left, middle, right = st.columns(3)
+        left.download_button("Download as CSV", db.export_csv(me), file_name="progress.csv", mime="text/csv",
+                             icon=":material/download:", on_click="ignore")
+        middle.download_button("Download as JSON", db.export_json(me), file_name="progress.json",
+                               mime="application/json", icon=":material/download:", on_click="ignore")
+        if right.button("Reset my progress", icon=":material/delete:"):
+            st.session_state.home_confirm_reset = True
+        if st.session_state.get("home_confirm_reset"):
+            st.warning("This erases every saved answer and your review schedule. It cannot be undone.")
+            yes, no = st.columns(2)
+            if yes.button("Yes, erase my progress", type="primary"):
+                db.reset(me)
+                st.session_state.home_confirm_reset = False
+                st.rerun()
+            if no.button("Keep it"):
+                st.session_state.home_confirm_reset = False
+                st.rerun()
