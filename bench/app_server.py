@@ -31,7 +31,8 @@ def serve(log_path: Path, root: Path = ROOT, env: dict | None = None, timeout_s:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
              "--server.address", "127.0.0.1"],
-            cwd=root, env=os.environ | {"DLLAB_WORKERS": "2"} | (env or {}), stdout=log, stderr=subprocess.STDOUT,
+            cwd=root, env={"DLLAB_DATABASE_URL": f"sqlite:///{log_path.with_suffix('.sqlite')}"} | os.environ
+            | {"DLLAB_WORKERS": "2"} | (env or {}), stdout=log, stderr=subprocess.STDOUT,
             text=True)
         url = f"http://127.0.0.1:{port}"
         try:

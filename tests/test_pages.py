@@ -125,7 +125,7 @@ def test_every_lesson_page_renders_each_question_and_quiz_item(lesson):
     no_exception(at)
     assert at.title[0].value == lesson.title
     assert [s.value for s in at.subheader] == [q.question for q in lesson.questions]
-    assert sum(e.label == "Show the answer" for e in at.expander) == len(lesson.quiz)
+    assert sum(b.label in ("Check my answer", "Predict, then run the demo") for b in at.button) == len(lesson.quiz)
 
 
 def test_settings_survive_a_visit_to_another_page_and_hidden_layers_keep_their_choice():
