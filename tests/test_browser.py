@@ -57,7 +57,7 @@ def test_every_page_in_the_navigation_opens_without_an_exception(page, app_url):
     from lessons import load_all
     from ui.topics import TOPICS
 
-    expected = 1 + len(TOPICS) + len(load_all())  # home, one page per topic and one per lesson
+    expected = 2 + len(TOPICS) + len(load_all())  # home, the mock interview, one page per topic and one per lesson
     page.goto(app_url)
     wait_for_app(page)
     links = page.locator("[data-testid=stSidebarNav] a")

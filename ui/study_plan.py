@@ -71,13 +71,17 @@ def _progress_per_topic(progress) -> None:
     by_section = {p.lesson.section: p for p in progress}
     for topic in TOPICS:
         rows = [by_section[s] for s in topic.syllabus if s in by_section]
-        right, total = sum(p.right for p in rows), sum(p.total for p in rows)
         st.page_link(topic_page(topic), label=topic.title, icon=topic.icon)
-        st.progress(right / total if total else 0.0, text=f"{right} of {total} quiz items right")
+        _bar(sum(p.right for p in rows), sum(p.answered for p in rows), sum(p.total for p in rows))
     others = [p for p in progress if not any(p.lesson.section in t.syllabus for t in TOPICS)]
     for p in others:  # sections with lessons but no page of their own
         st.page_link(lesson_page(p.lesson), label=p.lesson.title, icon=":material/school:")
-        st.progress(p.right / p.total if p.total else 0.0, text=f"{p.right} of {p.total} quiz items right")
+        _bar(p.right, p.answered, p.total)
+
+
+def _bar(right: int, answered: int, total: int) -> None:
+    retry = f", {answered - right} to try again" if answered > right else ""
+    st.progress(right / total if total else 0.0, text=f"{right} of {total} quiz items right{retry}")
 
 
 def your_data() -> None:
