@@ -4,8 +4,10 @@ import csv
 import io
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,6 +21,7 @@ from progress.tables import attempts, learners, review_cards
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SOURCES = ("lesson", "review", "mock")
+_MIGRATING = threading.Lock()
 
 
 def database_url() -> str:
@@ -78,8 +81,16 @@ class Store:
             self.upgrade()
 
     def upgrade(self, revision: str = "head") -> None:
-        """Bring the schema to `revision`, keeping every row."""
-        with self.engine.begin() as connection:
+        """Bring the schema to `revision`, keeping every row.
+
+        Alembic's commands are not thread-safe, so one thread of a process migrates at a time; across
+        processes, SQLite's write lock (taken at BEGIN) or a PostgreSQL advisory lock serializes them.
+        """
+        if revision == "head" and self.revision() == self.head():
+            return
+        with _MIGRATING, self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")  # any fixed key of ours
             command.upgrade(_alembic_config(connection), revision)
 
     def revision(self) -> str | None:
@@ -87,6 +98,7 @@ class Store:
             return MigrationContext.configure(connection).get_current_revision()
 
     @staticmethod
+    @cache
     def head() -> str:
         return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 

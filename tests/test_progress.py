@@ -2,6 +2,7 @@ import csv
 import io
 import json
 import multiprocessing
+import os
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
@@ -11,10 +12,29 @@ import sqlalchemy as sa
 
 from progress import Store, database_url
 
+POSTGRES = os.environ.get("DLLAB_TEST_POSTGRES_URL")  # .ci/run starts a throwaway PostgreSQL and sets it
 
-@pytest.fixture
-def url(tmp_path):
-    return f"sqlite:///{tmp_path / 'progress.sqlite'}"
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    """The same tests on SQLite and, where a server is given, on PostgreSQL (emptied first)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'progress.sqlite'}"
+    if not POSTGRES:
+        if os.environ.get("CI"):
+            raise RuntimeError("CI must test PostgreSQL: set DLLAB_TEST_POSTGRES_URL (see .ci/run)")
+        pytest.skip("set DLLAB_TEST_POSTGRES_URL to test on PostgreSQL")
+    engine = sa.create_engine(POSTGRES)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+    return POSTGRES
+
+
+def sqlite_only(url):
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite's own settings")
 
 
 @pytest.fixture
@@ -48,6 +68,7 @@ def test_a_reopened_database_keeps_everything(url):
 
 
 def test_sqlite_runs_in_wal_mode_and_passes_its_integrity_check(store, url):
+    sqlite_only(url)
     store.learner()
     assert store.integrity_ok()
     with sqlite3.connect(sa.make_url(url).database) as raw:
@@ -107,11 +128,11 @@ def test_a_schema_upgrade_from_the_previous_version_keeps_the_data(url):
     assert old.revision() == "0001"
     with old.engine.begin() as conn:  # rows as version 0001 wrote them
         conn.exec_driver_sql("INSERT INTO learners (id, name, created_at) VALUES (1, 'local', '2026-01-01 10:00:00')")
-        for i, (item, correct) in enumerate([("x", 0), ("x", 1), ("y", 1), ("z", 0)], 1):
+        for i, (item, correct) in enumerate([("x", False), ("x", True), ("y", True), ("z", False)], 1):
             conn.exec_driver_sql(
                 "INSERT INTO attempts (learner_id, lesson_id, item_id, kind, response, correct, score, source, "
-                f"answered_at) VALUES (1, 'l', '{item}', 'choice', '[0]', {correct}, {correct}, 'lesson', "
-                f"'2026-01-01 10:0{i}:00')")
+                f"answered_at) VALUES (1, 'l', '{item}', 'choice', '[0]', {str(correct).upper()}, {int(correct)}, "
+                f"'lesson', '2026-01-01 10:0{i}:00')")
     old.close()
     new = Store(url)
     assert new.revision() == Store.head() == "0002"
@@ -151,6 +172,23 @@ def test_threads_and_processes_writing_at_once_lose_nothing(url):
         # every item a writer missed at least once has one review card
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM review_cards").scalar() == 7 * 7
     assert store.integrity_ok()
+    store.close()
+
+
+def _open(url: str) -> None:
+    Store(url).close()
+
+
+def test_processes_and_threads_opening_a_new_database_at_once_all_find_one_schema(url):
+    threads = [threading.Thread(target=_open, args=(url,)) for _ in range(3)]
+    processes = [multiprocessing.get_context("spawn").Process(target=_open, args=(url,)) for _ in range(3)]
+    for worker in [*threads, *processes]:
+        worker.start()
+    for worker in [*threads, *processes]:
+        worker.join(timeout=120)
+    assert [p.exitcode for p in processes] == [0, 0, 0]
+    store = Store(url)
+    assert store.revision() == Store.head()
     store.close()
 
 
