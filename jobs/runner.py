@@ -67,6 +67,10 @@ class JobRunner(ABC):
     def shutdown(self) -> None:
         """Stop every worker."""
 
+    @abstractmethod
+    def status(self) -> dict[str, int]:
+        """Live load: workers, busy, queued, runs_last_minute, runs_started, cache_hits, cached_results."""
+
     def wait(self, job_id: str, timeout: float = 60.0, poll: float = 0.02) -> Job:
         """Block until the job is settled or the timeout passes; return its snapshot."""
         deadline = time.monotonic() + timeout

@@ -9,8 +9,9 @@ order, until the executor has a free slot, so the executor never queues anything
 import itertools
 import logging
 import threading
+import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +65,8 @@ class JobService(JobRunner):
         self.settings = settings
         self.cache = ResultCache(settings.cache_entries, settings.cache_bytes)
         self.runs_started = 0  # runs handed to the executor, for load figures
+        self.cache_hits = 0  # submissions answered from the cache
+        self._starts: deque[float] = deque(maxlen=100_000)  # when runs started, for runs per minute
         self._lock = threading.Lock()
         self._tickets: dict[str, _Ticket] = {}
         self._live_by_owner: dict[str, _Ticket] = {}
@@ -80,6 +83,7 @@ class JobService(JobRunner):
         key = task_key(fn, config)
         with self._lock:
             if (hit := self.cache.get(key)) is not None:  # answered at once; the owner's live job carries on
+                self.cache_hits += 1
                 return self._add_ticket(owner, self._cached_run(key, fn, config, hit[0]), cached=True).id
             previous = self._live_by_owner.get(owner)
             run = self._live_by_key.get(key)
@@ -108,6 +112,19 @@ class JobService(JobRunner):
 
     def shutdown(self) -> None:
         self.executor.shutdown()
+
+    def status(self) -> dict[str, int]:
+        """Live load figures, for the teacher's dashboard."""
+        with self._lock:
+            flying = list(self._flying.values())
+            now = time.monotonic()
+            return {"workers": self.executor.slots,
+                    "busy": sum(run.state == RUNNING for run in flying),
+                    "queued": len(self._queue) + sum(run.state == QUEUED for run in flying),
+                    "runs_last_minute": sum(now - t <= 60 for t in self._starts),
+                    "runs_started": self.runs_started,
+                    "cache_hits": self.cache_hits,
+                    "cached_results": len(self.cache)}
 
     # --- what the executor reports --------------------------------------------------
 
@@ -187,6 +204,7 @@ class JobService(JobRunner):
             run = self._queue.pop(0)
             self._flying[run.id] = run
             self.runs_started += 1
+            self._starts.append(time.monotonic())
             try:
                 self.executor.start(run.id, run.fn, run.config)
             except Exception:

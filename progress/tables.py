@@ -9,6 +9,8 @@ learners = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False, unique=True),  # "local" in local mode
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=True),  # classroom accounts only (argon2)
+    sa.Column("role", sa.String(20), nullable=False, server_default="student"),  # "student" or "teacher"
 )
 
 attempts = sa.Table(
@@ -34,4 +36,22 @@ review_cards = sa.Table(
     sa.Column("card", sa.Text, nullable=True),  # the scheduler's card as JSON; null: not yet reviewed
     sa.Column("due", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_review_cards_due", "learner_id", "due"),
+)
+
+sign_in_failures = sa.Table(
+    "sign_in_failures", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_sign_in_failures_name", "name", "failed_at"),
+)
+
+assignments = sa.Table(
+    "assignments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("lessons", sa.Text, nullable=False),  # JSON list of lesson ids
+    sa.Column("demos", sa.Text, nullable=False),  # JSON list of {"page", "params", "label"}
+    sa.Column("due", sa.Date, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )

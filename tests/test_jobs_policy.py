@@ -103,3 +103,17 @@ def test_a_failure_reaches_the_learner_as_a_sentence_and_the_log_keeps_the_detai
         job = runner.wait(runner.submit("kay", task, config), timeout=20)
     assert job.state == FAILED and sentence in job.error
     assert "Traceback" not in job.error and "Traceback" in caplog.text
+
+
+def test_the_status_counts_busy_workers_the_queue_runs_per_minute_and_cache_hits(runner):
+    before = runner.status()
+    first = runner.submit("sam", polite_count, 70)
+    wait_for(lambda: runner.job(first).state == RUNNING)
+    during = runner.status()
+    assert during["workers"] == 2 and during["busy"] >= 1
+    assert during["runs_last_minute"] == before["runs_last_minute"] + 1
+    runner.wait(first)
+    again = runner.submit("tia", polite_count, 70)  # the same run again: answered from the cache
+    assert runner.job(again).state == DONE
+    after = runner.status()
+    assert after["cache_hits"] == before["cache_hits"] + 1 and after["busy"] == 0 and after["queued"] == 0

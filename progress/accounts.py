@@ -1,0 +1,139 @@
+"""Classroom accounts: students join with the class code and a password, teachers are set by whoever deploys.
+
+Passwords are hashed with argon2 (argon2-cffi). Failed sign-ins are counted per name in the database, so
+the limit holds across server processes: after MAX_FAILURES within FAILURE_WINDOW, that name must wait.
+"""
+
+import hmac
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from progress.store import Store
+from progress.tables import learners, sign_in_failures
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+NAME_CHARS = re.compile(r"^[\w .'-]{2,40}$")  # letters (any script), digits, space, . ' - _
+PASSWORD_LENGTH = (8, 200)
+ROLES = ("student", "teacher")
+
+_hasher = PasswordHasher()
+_UNKNOWN = _hasher.hash("a password nobody has")  # checked against for unknown names, so timing reveals nothing
+
+
+class AccountError(ValueError):
+    """A sign-in or sign-up that cannot go ahead; its message is for the user."""
+
+
+def clean_name(name: str) -> str:
+    """The name as stored: Unicode-normalized, spaces collapsed, checked against NAME_CHARS."""
+    name = " ".join(unicodedata.normalize("NFKC", name or "").split())
+    if not NAME_CHARS.match(name):
+        raise AccountError("A name has 2 to 40 characters: letters, digits, spaces, and . ' - _")
+    return name
+
+
+def _check_password(password: str) -> None:
+    low, high = PASSWORD_LENGTH
+    if not low <= len(password or "") <= high:
+        raise AccountError(f"A password has {low} to {high} characters.")
+
+
+def _find(conn, name: str):
+    return conn.execute(sa.select(learners).where(sa.func.lower(learners.c.name) == name.lower())).first()
+
+
+def join(store: Store, name: str, password: str, code: str, class_code: str) -> int:
+    """A new student account, for someone who knows the class join code."""
+    if not class_code or not hmac.compare_digest(code.strip().encode(), class_code.encode()):
+        raise AccountError("That join code is not this class's. Ask your teacher for it.")
+    name = clean_name(name)
+    _check_password(password)
+    with store.engine.begin() as conn:
+        if _find(conn, name) is not None:
+            raise AccountError("That name is taken. Sign in, or choose another name.")
+        created = conn.execute(learners.insert().values(name=name, created_at=datetime.now(UTC),
+                                                        password_hash=_hasher.hash(password), role="student"))
+        return created.inserted_primary_key[0]
+
+
+def set_account(store: Store, name: str, password: str, role: str = "teacher") -> int:
+    """Create or update an account with a password and a role (for whoever deploys: see progress.admin)."""
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {ROLES}")
+    name = clean_name(name)
+    _check_password(password)
+    with store.engine.begin() as conn:
+        found = _find(conn, name)
+        values = {"password_hash": _hasher.hash(password), "role": role}
+        if found is None:
+            return conn.execute(learners.insert().values(name=name, created_at=datetime.now(UTC), **values)
+                                ).inserted_primary_key[0]
+        conn.execute(learners.update().where(learners.c.id == found.id).values(**values))
+        return found.id
+
+
+def sign_in(store: Store, name: str, password: str, now: datetime | None = None) -> tuple[int, str]:
+    """(learner id, role) for the right name and password; AccountError otherwise, or while the name is locked."""
+    now = now or datetime.now(UTC)
+    try:
+        name = clean_name(name)
+    except AccountError:
+        raise AccountError("Wrong name or password.") from None
+    with store.engine.begin() as conn:
+        recent = conn.execute(sa.select(sa.func.count()).select_from(sign_in_failures).where(
+            (sa.func.lower(sign_in_failures.c.name) == name.lower())
+            & (sign_in_failures.c.failed_at > now - FAILURE_WINDOW))).scalar()
+        if recent >= MAX_FAILURES:
+            raise AccountError(f"Too many failed sign-ins for this name. Try again in "
+                               f"{int(FAILURE_WINDOW.total_seconds() // 60)} minutes, or ask your teacher.")
+        found = _find(conn, name)
+        try:
+            _hasher.verify(found.password_hash if found is not None and found.password_hash else _UNKNOWN, password)
+            ok = found is not None and found.password_hash is not None
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok:
+            conn.execute(sign_in_failures.insert().values(name=name, failed_at=now))
+            raise AccountError("Wrong name or password.")
+        conn.execute(sign_in_failures.delete().where(sa.func.lower(sign_in_failures.c.name) == name.lower()))
+        return found.id, found.role
+
+
+def external(store: Store, identity: str, teachers: frozenset[str]) -> tuple[int, str]:
+    """(learner id, role) for someone the school's identity provider signed in (by e-mail)."""
+    identity = identity.strip().lower()
+    role = "teacher" if identity in teachers else "student"
+    learner_id = store.learner(identity)
+    with store.engine.begin() as conn:
+        conn.execute(learners.update().where(learners.c.id == learner_id).values(role=role))
+    return learner_id, role
+
+
+def set_password(store: Store, learner_id: int, password: str) -> None:
+    _check_password(password)
+    with store.engine.begin() as conn:
+        conn.execute(learners.update().where(learners.c.id == learner_id).values(password_hash=_hasher.hash(password)))
+
+
+def remove(store: Store, learner_id: int) -> None:
+    """Delete a student and everything saved for them."""
+    from progress.tables import attempts, review_cards
+
+    with store.engine.begin() as conn:
+        conn.execute(attempts.delete().where(attempts.c.learner_id == learner_id))
+        conn.execute(review_cards.delete().where(review_cards.c.learner_id == learner_id))
+        conn.execute(learners.delete().where(learners.c.id == learner_id))
+
+
+def roster(store: Store) -> list[dict]:
+    """Every account: id, name, role, created_at."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(learners.c.id, learners.c.name, learners.c.role, learners.c.created_at)
+                            .order_by(learners.c.name)).all()
+    return [dict(row._mapping) for row in rows]
