@@ -98,11 +98,13 @@ def sign_in(store: Store, name: str, password: str, now: datetime | None = None)
             ok = found is not None and found.password_hash is not None
         except (VerificationError, InvalidHashError):
             ok = False
-        if not ok:
+        if ok:
+            conn.execute(sign_in_failures.delete().where(sa.func.lower(sign_in_failures.c.name) == name.lower()))
+        else:  # kept: the transaction commits before the refusal is raised
             conn.execute(sign_in_failures.insert().values(name=name, failed_at=now))
-            raise AccountError("Wrong name or password.")
-        conn.execute(sign_in_failures.delete().where(sa.func.lower(sign_in_failures.c.name) == name.lower()))
-        return found.id, found.role
+    if not ok:
+        raise AccountError("Wrong name or password.")
+    return found.id, found.role
 
 
 def external(store: Store, identity: str, teachers: frozenset[str]) -> tuple[int, str]:

@@ -135,7 +135,7 @@ def test_a_schema_upgrade_from_the_previous_version_keeps_the_data(url):
                 f"'lesson', '2026-01-01 10:0{i}:00')")
     old.close()
     new = Store(url)
-    assert new.revision() == Store.head() == "0002"
+    assert new.revision() == Store.head() == "0003"
     me = new.learner()
     assert me == 1
     assert [(a.item_id, a.correct) for a in new.attempts(me)] == [("x", False), ("x", True), ("y", True), ("z", False)]
