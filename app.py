@@ -2,10 +2,15 @@
 
 import streamlit as st
 
+from ui import auth
 from ui.navigation import sections
 from ui.page_state import note_page
 
 st.set_page_config(page_title="Deep Learning Interview Lab", page_icon=":material/neurology:", layout="wide")
-page = st.navigation(sections())
+if not auth.signed_in():  # only in classroom mode
+    auth.sign_in_screen()
+    st.stop()
+auth.account_box()
+page = st.navigation(sections(teacher=auth.is_teacher()))
 note_page(page.url_path)
 page.run()

@@ -72,8 +72,8 @@ if mock["index"] < len(questions):
         st.write("How did your answer compare?")
         for column, (label, score) in zip(st.columns(len(SELF_GRADES)), SELF_GRADES.items(), strict=True):
             if column.button(label, key=f"mock_grade_{label}", use_container_width=True):
-                if (db := store()) is not None:
-                    db.record(learner(), lesson.id, question.id, kind="open", response=label, correct=score == 1.0,
+                if (db := store()) is not None and (me := learner()) is not None:
+                    db.record(me, lesson.id, question.id, kind="open", response=label, correct=score == 1.0,
                               score=score, source="mock")
                 mock["grades"].append((lesson.id, question.id, label, score, round(mock["answer_seconds"])))
                 mock.update(index=mock["index"] + 1, revealed=False, asked_at=time.time())

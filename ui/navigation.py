@@ -11,6 +11,7 @@ from ui.topics import TOPICS, Topic
 ROOT = Path(__file__).parent.parent  # page scripts are named from here, wherever the app runs
 START = "Start"
 LESSONS = "Lessons"
+TEACHER = "Teacher"
 
 
 def topic_page(topic: Topic) -> st.Page:
@@ -33,10 +34,17 @@ def mock_interview_page() -> st.Page:
                    url_path="mock-interview")
 
 
-def sections() -> dict[str, list[st.Page]]:
+def teacher_page() -> st.Page:
+    return st.Page(ROOT / "app_pages/teacher.py", title="Class dashboard", icon=":material/groups:",
+                   url_path="teacher")
+
+
+def sections(teacher: bool = False) -> dict[str, list[st.Page]]:
     """Every page, by section: Start (Home, the mock interview), the topics in registry order, then Lessons."""
     pages: dict[str, list[st.Page]] = {START: [home_page(), mock_interview_page()]}
     for topic in TOPICS:
         pages.setdefault(topic.section, []).append(topic_page(topic))
     pages[LESSONS] = [lesson_page(lesson) for lesson in load_all()]
+    if teacher:
+        pages[TEACHER] = [teacher_page()]
     return pages

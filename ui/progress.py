@@ -4,8 +4,6 @@ import logging
 
 import streamlit as st
 
-LOCAL_LEARNER = "local"  # in local mode there is one learner, the person at the keyboard
-
 log = logging.getLogger(__name__)
 
 
@@ -26,11 +24,11 @@ def store():
 
 
 def learner() -> int | None:
-    """The learner at the keyboard: in local mode, the one local learner."""
-    if (db := store()) is None:
+    """The learner at the keyboard (see ui.auth): the one local learner, or the signed-in one in a classroom."""
+    from ui.auth import signed_in
+
+    if store() is None or not signed_in():
         return None
-    if "learner_id" not in st.session_state:
-        st.session_state.learner_id = db.learner(LOCAL_LEARNER)
     return st.session_state.learner_id
 
 

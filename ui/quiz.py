@@ -73,8 +73,8 @@ def _submitted(lesson: Lesson, item: QuizItem, response, key: str, source: str) 
 
 
 def _save(lesson: Lesson, item: QuizItem, response, result: Grade, source: str) -> None:
-    if (db := store()) is not None:
-        db.record(learner(), lesson.id, item.id, kind=item.kind, response=response, correct=result.correct,
+    if (db := store()) is not None and (me := learner()) is not None:
+        db.record(me, lesson.id, item.id, kind=item.kind, response=response, correct=result.correct,
                   score=result.score, source=source)
 
 

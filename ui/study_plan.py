@@ -45,6 +45,7 @@ def plan(lessons: tuple[Lesson, ...]) -> None:
     due = [r for r in due if (r.lesson_id, r.item_id) in items]  # items a lesson no longer has are skipped
     progress = lesson_progress(lessons, latest)
     step = next_step(progress, len(due))
+    _assignments(db, progress)
     with st.container(border=True):
         st.markdown(f":material/flag: **Next.** {step.text}")
         if step.lesson is not None:
@@ -65,6 +66,28 @@ def plan(lessons: tuple[Lesson, ...]) -> None:
             quiz_item(lesson, item, source="review", context="review")
         if len(due) > REVIEWS_SHOWN:
             st.caption(f"{len(due) - REVIEWS_SHOWN} more are due: they follow once these are answered.")
+
+
+def _assignments(db, progress) -> None:
+    """What the teacher assigned, soonest due first, with this learner's progress on each lesson."""
+    from progress.classroom import list_assignments
+    from ui.topics import BY_SLUG
+
+    if db is None or not (assigned := list_assignments(db)):
+        return
+    by_id = {p.lesson.id: p for p in progress}
+    st.subheader("Assignments")
+    for assignment in assigned:
+        with st.container(border=True):
+            st.text(f"{assignment.title} · due {assignment.due:%d %b %Y}")  # st.text: typed text stays plain
+            for lesson_id in assignment.lessons:
+                if (p := by_id.get(lesson_id)) is not None:
+                    st.page_link(lesson_page(p.lesson), label=f"{p.lesson.title}: {p.right} of {p.total} right",
+                                 icon=":material/task_alt:" if p.done else ":material/school:")
+            for demo in assignment.demos:
+                if demo["page"] in BY_SLUG:
+                    st.page_link(topic_page(BY_SLUG[demo["page"]]), label=f"Try it: {demo['label']}",
+                                 icon=":material/science:", query_params=demo["params"])
 
 
 def _progress_per_topic(progress) -> None:
