@@ -40,11 +40,11 @@ def teacher_page() -> st.Page:
 
 
 def sections(teacher: bool = False) -> dict[str, list[st.Page]]:
-    """Every page, by section: Start (Home, the mock interview), the topics in registry order, then Lessons."""
+    """Every page, by section: Start (Home, the mock interview), Teacher, the topics in registry order, Lessons."""
     pages: dict[str, list[st.Page]] = {START: [home_page(), mock_interview_page()]}
+    if teacher:
+        pages[TEACHER] = [teacher_page()]
     for topic in TOPICS:
         pages.setdefault(topic.section, []).append(topic_page(topic))
     pages[LESSONS] = [lesson_page(lesson) for lesson in load_all()]
-    if teacher:
-        pages[TEACHER] = [teacher_page()]
     return pages
