@@ -6,6 +6,7 @@ import os
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -154,6 +155,14 @@ def _write_many(url: str, name: str, count: int) -> None:
     store.close()
 
 
+def _write_in_threads(url: str, names: list[str], count: int) -> None:
+    threads = [threading.Thread(target=_write_many, args=(url, name, count)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_threads_and_processes_writing_at_once_lose_nothing(url):
     Store(url).close()  # the schema exists before the writers start
     per_writer = 40
@@ -198,3 +207,56 @@ def test_the_database_url_comes_from_the_environment_else_a_file_in_the_data_fol
     monkeypatch.delenv("DLLAB_DATABASE_URL")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert database_url() == f"sqlite:///{tmp_path / 'dl-interview-lab' / 'progress.sqlite'}"
+
+
+def test_twenty_writers_at_once_two_hundred_writes_each_give_exactly_4000_rows(url):
+    Store(url).close()
+    context = multiprocessing.get_context("spawn")  # 5 processes of 4 writer threads each
+    writers = [context.Process(target=_write_in_threads, args=(url, [f"writer-{p}-{t}" for t in range(4)], 200))
+               for p in range(5)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=300)
+    assert [w.exitcode for w in writers] == [0] * 5
+    store = Store(url)
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM attempts").scalar() == 4000
+    assert store.integrity_ok()
+    store.close()
+
+
+WRITER = """
+import sys
+from progress import Store
+store = Store(sys.argv[1])
+me = store.learner("writer")
+i = 0
+while True:
+    store.record(me, "lesson", f"item-{i}", kind="choice", response=[i], correct=i % 2 == 0)
+    print(i, flush=True)  # acknowledged: the write has committed
+    i += 1
+"""
+
+
+def test_killing_the_writing_process_loses_no_acknowledged_write(url):
+    import signal
+    import subprocess
+    import sys
+
+    Store(url).close()
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, url], stdout=subprocess.PIPE, text=True,
+                              env=os.environ | {"PYTHONPATH": str(Path(__file__).parent.parent)})
+    acknowledged = []
+    for line in writer.stdout:
+        acknowledged.append(int(line))
+        if len(acknowledged) == 300:
+            writer.send_signal(signal.SIGKILL)  # mid-stream, as a crash would
+            break
+    writer.wait(timeout=30)
+    writer.stdout.close()
+    store = Store(url)
+    saved = {a.item_id for a in store.attempts(store.learner("writer"))}
+    assert {f"item-{i}" for i in acknowledged} <= saved
+    assert store.integrity_ok()
+    store.close()
