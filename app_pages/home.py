@@ -1,5 +1,6 @@
 import streamlit as st
 
+from jobs.settings import RunnerSettings
 from lessons import load_all
 from ui import study_plan
 from ui.job_panel import device_label, start_workers
@@ -34,5 +35,11 @@ st.write(
     "machine. Runs are bounded in time, can be stopped at any moment, and identical runs are "
     "answered from a cache. Settings live in the page address: copy it to share an exact setup."
 )
-st.caption(f"Models here train on: {device_label()}")
+try:
+    limits = RunnerSettings.from_env()
+    st.caption(f"Models here train on: {device_label()}. On this server each learner has one run at a time; a run "
+               f"may train for up to {limits.job_timeout_s:g} s, and up to {limits.max_queued} runs can wait for one "
+               f"of its {limits.workers} workers. The sliders' ranges are the largest models it trains.")
+except ValueError:  # a mistyped setting: the job panel says why nothing can train
+    st.caption(f"Models here train on: {device_label()}")
 start_workers()  # warm before the learner opens a demo
