@@ -4,8 +4,10 @@ Passwords are hashed with argon2 (argon2-cffi). Failed sign-ins are counted per 
 the limit holds across server processes: after MAX_FAILURES within FAILURE_WINDOW, that name must wait.
 """
 
+import hashlib
 import hmac
 import re
+import secrets
 import unicodedata
 from datetime import UTC, datetime, timedelta
 
@@ -13,14 +15,15 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from progress.store import Store
-from progress.tables import learners, sign_in_failures
+from progress.store import Store, _utc
+from progress.tables import learners, sessions, sign_in_failures
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 NAME_CHARS = re.compile(r"^[\w .'-]{2,40}$")  # letters (any script), digits, space, . ' - _
 PASSWORD_LENGTH = (8, 200)
 ROLES = ("student", "teacher")
+SESSION_LIFETIME = timedelta(days=14)  # a signed-in browser stays signed in this long
 
 _hasher = PasswordHasher()
 _UNKNOWN = _hasher.hash("a password nobody has")  # checked against for unknown names, so timing reveals nothing
@@ -117,10 +120,42 @@ def external(store: Store, identity: str, teachers: frozenset[str]) -> tuple[int
     return learner_id, role
 
 
+def open_session(store: Store, learner_id: int, now: datetime | None = None) -> str:
+    """A new sign-in session: the token goes into the browser's cookie, only its hash into the database."""
+    token = secrets.token_urlsafe(32)
+    with store.engine.begin() as conn:
+        conn.execute(sessions.insert().values(token_hash=_digest(token), learner_id=learner_id,
+                                              expires_at=(now or datetime.now(UTC)) + SESSION_LIFETIME))
+    return token
+
+
+def session_learner(store: Store, token: str, now: datetime | None = None) -> tuple[int, str, str] | None:
+    """(learner id, role, name) for a live session's token, else None."""
+    if not isinstance(token, str) or not token or len(token) > 100:
+        return None
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(learners.c.id, learners.c.role, learners.c.name, sessions.c.expires_at)
+                           .join(learners, learners.c.id == sessions.c.learner_id)
+                           .where(sessions.c.token_hash == _digest(token))).first()
+    if row is None or _utc(row.expires_at) <= (now or datetime.now(UTC)):
+        return None
+    return row.id, row.role, row.name
+
+
+def close_session(store: Store, token: str) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(sessions.delete().where(sessions.c.token_hash == _digest(token)))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def set_password(store: Store, learner_id: int, password: str) -> None:
     _check_password(password)
     with store.engine.begin() as conn:
         conn.execute(learners.update().where(learners.c.id == learner_id).values(password_hash=_hasher.hash(password)))
+        conn.execute(sessions.delete().where(sessions.c.learner_id == learner_id))  # signed out everywhere
 
 
 def remove(store: Store, learner_id: int) -> None:
@@ -130,6 +165,7 @@ def remove(store: Store, learner_id: int) -> None:
     with store.engine.begin() as conn:
         conn.execute(attempts.delete().where(attempts.c.learner_id == learner_id))
         conn.execute(review_cards.delete().where(review_cards.c.learner_id == learner_id))
+        conn.execute(sessions.delete().where(sessions.c.learner_id == learner_id))
         conn.execute(learners.delete().where(learners.c.id == learner_id))
 
 

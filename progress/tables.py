@@ -46,6 +46,13 @@ sign_in_failures = sa.Table(
     sa.Index("ix_sign_in_failures_name", "name", "failed_at"),
 )
 
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # sha256 of the browser's cookie, never the token
+    sa.Column("learner_id", sa.Integer, sa.ForeignKey("learners.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 assignments = sa.Table(
     "assignments", metadata,
     sa.Column("id", sa.Integer, primary_key=True),

@@ -104,3 +104,24 @@ def test_an_identity_providers_user_becomes_a_learner_with_the_deployers_role(st
     teacher = accounts.external(store, "rivera@school.edu", frozenset({"rivera@school.edu"}))
     assert student[1] == "student" and teacher[1] == "teacher" and student[0] != teacher[0]
     assert accounts.external(store, "ada@school.edu", frozenset())[0] == student[0]
+
+
+def test_a_session_token_signs_the_browser_in_until_it_expires_or_is_closed(store):
+    ada = join(store, "ada", "long enough", "c", "c")
+    start = datetime.now(UTC)
+    token = accounts.open_session(store, ada, now=start)
+    assert accounts.session_learner(store, token, now=start) == (ada, "student", "ada")
+    assert accounts.session_learner(store, token + "x", now=start) is None
+    assert accounts.session_learner(store, None) is None and accounts.session_learner(store, "x" * 5000) is None
+    assert accounts.session_learner(store, token, now=start + accounts.SESSION_LIFETIME) is None
+    with store.engine.connect() as conn:  # only the token's hash is kept
+        assert token not in str(conn.exec_driver_sql("SELECT * FROM sessions").all())
+    accounts.close_session(store, token)
+    assert accounts.session_learner(store, token, now=start) is None
+
+
+def test_a_password_reset_signs_the_student_out_everywhere(store):
+    ada = join(store, "ada", "long enough", "c", "c")
+    token = accounts.open_session(store, ada)
+    set_password(store, ada, "a new password")
+    assert accounts.session_learner(store, token) is None

@@ -43,6 +43,9 @@ def signed_in() -> bool:
     if not classroom():
         st.session_state.learner_id, st.session_state.role = db.learner(LOCAL_LEARNER), "student"
         return True
+    if found := _remembered(db):  # a browser that signed in before, on this device
+        st.session_state.learner_id, st.session_state.role, st.session_state.learner_name = found
+        return True
     if _identity_provider() and st.user.is_logged_in and st.user.get("email"):
         from progress.accounts import external
 
@@ -50,6 +53,31 @@ def signed_in() -> bool:
         st.session_state.learner_name = st.user.email
         return True
     return False
+
+
+COOKIE = "dllab_session"
+
+
+def _remembered(db) -> tuple[int, str, str] | None:
+    from progress.accounts import session_learner
+
+    token = st.context.cookies.get(COOKIE)
+    return session_learner(db, token) if isinstance(token, str) and token else None
+
+
+def _signed_in_as(db, learner_id: int, role: str, name: str) -> None:
+    """Remember the learner in this session, and in the browser's cookie for the next visit."""
+    from progress.accounts import open_session
+
+    st.session_state.learner_id, st.session_state.role, st.session_state.learner_name = learner_id, role, name
+    st.session_state.auth_cookie = open_session(db, learner_id)
+
+
+def _cookie_script(token: str, max_age: int) -> None:
+    """Set (or, with max_age 0, clear) the session cookie in the browser; the token is URL-safe base64."""
+    secure = "; Secure" if st.context.url and st.context.url.startswith("https") else ""
+    st.html(f'<script>document.cookie = "{COOKIE}={token}; Max-Age={max_age}; Path=/; SameSite=Strict{secure}";'
+            "</script>", unsafe_allow_javascript=True, width=1)
 
 
 def is_teacher() -> bool:
@@ -61,6 +89,8 @@ def sign_in_screen() -> None:
     from progress.accounts import AccountError, join, sign_in
     from ui.progress import store
 
+    if st.session_state.pop("auth_clear_cookie", False):
+        _cookie_script("", 0)
     st.title("Deep Learning Interview Lab")
     if (db := store()) is None:
         st.error("The class's progress database cannot be reached, so nobody can sign in right now. "
@@ -78,8 +108,8 @@ def sign_in_screen() -> None:
         password = st.text_input("Password", type="password", max_chars=200, autocomplete="current-password")
         if st.form_submit_button("Sign in", type="primary"):
             try:
-                st.session_state.learner_id, st.session_state.role = sign_in(db, name, password)
-                st.session_state.learner_name = " ".join(name.split())
+                learner_id, role = sign_in(db, name, password)
+                _signed_in_as(db, learner_id, role, " ".join(name.split()))
                 st.rerun()
             except AccountError as problem:
                 st.error(str(problem))
@@ -91,9 +121,8 @@ def sign_in_screen() -> None:
             code = st.text_input("Class join code", max_chars=100)
             if st.form_submit_button("Join the class", type="primary"):
                 try:
-                    st.session_state.learner_id = join(db, name, password, code, _join_code())
-                    st.session_state.role = "student"
-                    st.session_state.learner_name = " ".join(name.split())
+                    learner_id = join(db, name, password, code, _join_code())
+                    _signed_in_as(db, learner_id, "student", " ".join(name.split()))
                     st.rerun()
                 except AccountError as problem:
                     st.error(str(problem))
@@ -104,11 +133,21 @@ def account_box() -> None:
     if not classroom() or "learner_id" not in st.session_state:
         return
     with st.sidebar:
+        if token := st.session_state.pop("auth_cookie", None):
+            from progress.accounts import SESSION_LIFETIME
+
+            _cookie_script(token, int(SESSION_LIFETIME.total_seconds()))
         st.caption("Signed in as")
         st.text(st.session_state.get("learner_name", ""))  # st.text: a name is never rendered as Markdown
         if st.button("Sign out", icon=":material/logout:"):
+            from progress.accounts import close_session
+            from ui.progress import store
+
+            if isinstance(token := st.context.cookies.get(COOKIE), str) and (db := store()) is not None:
+                close_session(db, token)
             for key in ("learner_id", "role", "learner_name"):
                 st.session_state.pop(key, None)
+            st.session_state.auth_clear_cookie = True
             if _identity_provider() and st.user.is_logged_in:
                 st.logout()
             st.rerun()

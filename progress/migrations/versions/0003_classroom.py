@@ -1,4 +1,5 @@
-"""Classroom mode: learners get a password hash and a role; failed sign-ins (for rate limiting); assignments.
+"""Classroom mode: learners get a password hash and a role; sign-in sessions; failed sign-ins (for rate
+limiting); assignments.
 
 Revision ID: 0003
 Revises: 0002
@@ -23,6 +24,12 @@ def upgrade() -> None:
         sa.Index("ix_sign_in_failures_name", "name", "failed_at"),
     )
     op.create_table(
+        "sessions",
+        sa.Column("token_hash", sa.String(64), primary_key=True),
+        sa.Column("learner_id", sa.Integer, sa.ForeignKey("learners.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
         "assignments",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("title", sa.String(200), nullable=False),
@@ -35,6 +42,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("assignments")
+    op.drop_table("sessions")
     op.drop_table("sign_in_failures")
     with op.batch_alter_table("learners") as batch:
         batch.drop_column("role")
