@@ -114,6 +114,11 @@ class WrittenRecurrent(nn.Module):
 FUSED = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
 
+def parameter_count(kind: str, input_size: int, hidden_size: int) -> int:
+    """Parameters of one layer of torch.nn.RNN, GRU or LSTM (both bias vectors, as PyTorch keeps them)."""
+    return sum(p.numel() for p in FUSED[kind](input_size, hidden_size).parameters())
+
+
 class SequenceNet(nn.Module):
     """A recurrent layer and a linear head: on the last step's hidden state, or on every step's."""
 

@@ -54,10 +54,12 @@ class EngineCall:
 
     fn: str
     args: dict
+    field: str = ""  # for a function that returns a record: the field that holds the answer
 
     def __call__(self):
         module, _, name = self.fn.rpartition(".")
-        return getattr(importlib.import_module(module), name)(**self.args)
+        result = getattr(importlib.import_module(module), name)(**self.args)
+        return getattr(result, self.field) if self.field else result
 
 
 @dataclass(frozen=True)
@@ -158,10 +160,10 @@ def _question(raw: dict, where: str) -> Question:
 
 
 def _engine_call(raw, where: str) -> EngineCall:
-    call = _take(raw, where, ("fn",), ("args",))
+    call = _take(raw, where, ("fn",), ("args", "field"))
     if not str(call["fn"]).startswith("engine."):
-        raise LessonError(f"{where}: fn must name a function in engine/, e.g. engine.tfidf.classic_example")
-    return EngineCall(call["fn"], dict(call.get("args") or {}))
+        raise LessonError(f"{where}: fn must name a function in engine/, e.g. engine.recurrent.parameter_count")
+    return EngineCall(call["fn"], dict(call.get("args") or {}), str(call.get("field") or ""))
 
 
 def _options(raw: list, where: str) -> tuple[Option, ...]:

@@ -131,3 +131,10 @@ def test_every_common_wrong_answer_is_shown_and_corrected_in_a_lesson():
 def test_the_coverage_table_in_docs_is_current():
     assert coverage.TABLE_PATH.read_text(encoding="utf-8") == coverage.markdown(), \
         "docs/coverage.md is stale: run python -m lessons.coverage"
+
+
+def test_a_computed_number_can_read_one_field_of_the_engines_record():
+    data = {**MINIMAL, "quiz": [{"id": "k", "covers": ["q"], "prompt": "p", "kind": "number", "explanation": "e",
+                                 "compute": {"fn": "engine.tfidf.classic", "field": "tfidf",
+                                             "args": {"count": 3, "length": 100, "n_docs": 10_000_000, "df": 1000}}}]}
+    assert parse(data).quiz[0].number() == pytest.approx(0.12)

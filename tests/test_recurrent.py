@@ -167,3 +167,10 @@ def test_the_lessons_step_in_numbers():
     c = f * c_prev + i * g
     assert c.item() == pytest.approx(1.6) and (o * torch.tanh(c)).item() == pytest.approx(0.461, abs=5e-4)
     assert 0.5**20 == pytest.approx(9.5e-7, rel=0.01)
+
+
+@pytest.mark.parametrize("kind, gates", [("rnn", 1), ("gru", 3), ("lstm", 4)])
+def test_the_parameter_count_is_gates_times_input_and_recurrent_weights_and_two_biases(kind, gates):
+    from engine.recurrent import parameter_count
+
+    assert parameter_count(kind, 10, 20) == gates * (20 * 10 + 20 * 20 + 2 * 20)
