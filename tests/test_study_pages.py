@@ -118,3 +118,18 @@ def test_a_mock_interview_runs_to_its_summary_and_saves_self_grades():
                                                              ("mock", "open", 0.0)]
     assert Store().scheduled(me) == []  # self-grades do not enter the review queue
     assert any(m.value == "Revisit these lessons:" for m in at.markdown)
+
+
+def test_a_prediction_is_graded_against_the_real_run_and_saved():
+    from tests.test_pages import settle
+
+    lesson, item = next((lesson, item) for lesson in load_all() for item in lesson.quiz if item.kind == "predict")
+    at, me = open_lesson(lesson.id)
+    key = f"quiz_{lesson.id}_{item.id}"
+    at.radio(key=f"{key}_radio").set_value(min(item.right))
+    next(b for b in at.button if b.label == "Predict, then run the demo" and b.form_id == key).click().run()
+    settle(at, lambda at: any(m.value.startswith("**What happened.**") for m in at.markdown), timeout=120)
+    no_exception(at)
+    assert any(s.value == "Your prediction matched the run." for s in at.success)
+    (saved,) = Store().attempts(me)
+    assert (saved.item_id, saved.kind, saved.correct) == (item.id, "predict", True)

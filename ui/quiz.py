@@ -17,7 +17,7 @@ def quiz_item(lesson: Lesson, item: QuizItem, *, source: str = "lesson", context
     """Draw the item with its answer form; grade, save and explain the answer once it is given."""
     key = f"{context}_{lesson.id}_{item.id}"
 
-    @st.fragment
+    @st.fragment(key=f"{key}_job")  # the key lets a predict item's run redraw the item once it settles
     def draw() -> None:
         with st.container(border=True):
             st.markdown(item.prompt)
@@ -99,6 +99,7 @@ def _prediction_run(lesson: Lesson, item: QuizItem, order: list[int], key: str, 
     """Run the item's demo for real, then grade the prediction against what happened."""
     from engine.predictions import PredictConfig, run  # torch loads on first use, not with the navigation
 
+    job_panel.start_workers()  # a lesson page opened first has not started them
     config = PredictConfig(item.run.fn, tuple(sorted(item.run.args.items())), steps=item.run.args.get("steps", 100))
     predicted = st.session_state[f"{key}_prediction"]
 
