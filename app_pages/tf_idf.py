@@ -59,8 +59,9 @@ def steps() -> None:
 steps()
 
 st.header("Search the lessons")
-st.write("Every lesson question of this app, with its short answer, is a document. Ask an interview question in "
-         "your own words to find the lesson that answers it.")
+st.write("Every lesson question of this app is searched by TF-IDF cosine similarity: its question and short answer "
+         "weigh most, then the rest of its answer and its lesson, with words reduced to their stems. Ask an interview "
+         "question in your own words to find the lesson that answers it.")
 
 
 @st.fragment

@@ -88,7 +88,7 @@ def test_the_lesson_corpus_and_the_lesson_search_work():
     at = open_page(PAGE, {"corpus": "lessons", "ask": "how many iterations are in one epoch"})
     no_exception(at)
     assert any("Checked against scikit-learn" in c.value for c in at.caption)
-    assert any("Cosine similarity" in c.value for c in at.caption)
+    assert any("weighted cosine similarity" in c.value for c in at.caption)
     assert any("iteration" in link.label.lower() for link in at.get("page_link"))
 
 

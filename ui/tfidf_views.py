@@ -170,7 +170,7 @@ def lesson_search_view(state: PageState) -> None:
     for hit in hits:
         st.page_link(lesson_page(lessons[hit.lesson_id]), label=f"{hit.question} ({hit.lesson_title})",
                      icon=":material/school:")
-        st.caption(f"Cosine similarity {hit.score:.2f}, through: {', '.join(hit.terms[:6])}")
+        st.caption(f"Score {hit.score:.2f} (weighted cosine similarity), through: {', '.join(hit.terms[:6])}")
 
 
 # Classification
