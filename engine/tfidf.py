@@ -203,6 +203,7 @@ def _notes(model: Tfidf, tokenized: list[list[str]]) -> list[str]:
                      f"{'its row is' if len(empty) == 1 else 'their rows are'} all zeros; "
                      f"{'it still counts' if len(empty) == 1 else 'they still count'} in N = {model.n_docs}.")
     text = "".join(model.docs)
+    text = "" if text.isascii() else "".join(c for c in text if not c.isascii())  # emoji and scripts are not ASCII
     if any(unicodedata.category(c) == "So" for c in text):
         notes.append("Emoji and other symbols are not letters or digits, so the tokenizer drops them.")
     if any(_unspaced(c) for c in text):
