@@ -1,3 +1,5 @@
+from functools import partial
+
 import streamlit as st
 
 from ui.topics import BY_SLUG
@@ -12,7 +14,7 @@ st.write(
 # On a fresh server these imports load torch (seconds); the browser draws the title meanwhile.
 from charts.training import loss_figure  # noqa: E402
 from ui import activation_views as views  # noqa: E402
-from ui.job_panel import panel, start_workers  # noqa: E402
+from ui.job_panel import start_workers, training_section  # noqa: E402
 from ui.lesson_view import lesson_links  # noqa: E402
 from ui.page_state import PageState  # noqa: E402
 
@@ -38,26 +40,9 @@ def softmax() -> None:
     state.sync()
 
 
-@st.fragment(key="act_net")
-def network() -> None:
-    views.network_controls(state)
-    state.sync()
-    config = NETWORK.from_values(state.values())
-    panel("act_net", NETWORK.fn, config, steps=config.train.steps, autostart=True, preset=state.presets,
-          live_chart=lambda rows: loss_figure(rows, "Loss so far"), show_result=views.network_result)
-
-
-@st.fragment(key="act_xor")
-def xor() -> None:
-    cols = st.columns(2)
-    state.widget("xact", cols[0])
-    state.widget("xwidth", cols[1])
-    state.sync()
-    config = XOR.from_values(state.values())
-    panel("act_xor", XOR.fn, config, steps=2 * config.steps, label="Train both",
-          live_chart=lambda rows: loss_figure(rows, "Loss so far (perceptron, then MLP)"),
-          show_result=views.xor_result)
-
+section = partial(training_section, state)  # section(slot, task, controls, show_result, live_chart, ...)
+# A link aimed at the XOR section alone trains only that section: one session trains one thing at a time.
+xor_only = views.linked_to(state, views.XOR_PARAMS) and not views.linked_to(state, views.NETWORK_PARAMS)
 
 st.header("The functions and their derivatives")
 st.caption("f(x) is drawn solid and f′(x), computed by autograd, dashed. Shaded: |f′(x)| < 0.05, "
@@ -70,13 +55,18 @@ softmax()
 
 st.header("Train a network")
 st.write("A multilayer perceptron with its own activation in every hidden layer, trained live.")
-network()
+section("act_net", NETWORK, views.network_controls, views.network_result,
+        lambda rows: loss_figure(rows, "Loss so far"), autostart="linked" if xor_only else True,
+        steps=lambda config: config.train.steps)
 
 st.header("XOR, side by side")
 st.write("No straight line separates XOR's classes: the best single line gets three of the four clusters "
-         "right (75%), and a perceptron trained by gradient descent usually ends near chance with its weights "
-         "near zero. One hidden layer bends the boundary and solves it.")
-xor()
+         "right (75%). A perceptron trained with cross-entropy does not even find that line: its best fit is an "
+         "almost flat 0.5 everywhere, so its loss stays near ln 2 ≈ 0.693 and its accuracy means little. One "
+         "hidden layer bends the boundary and solves it.")
+section("act_xor", XOR, views.xor_controls, views.xor_result,
+        lambda rows: loss_figure(rows, "Loss so far (perceptron, then MLP)"), label="Train both",
+        autostart="linked" if xor_only else False, steps=lambda config: 2 * config.steps)
 
 lesson_links(TOPIC.slug)
 start_workers()

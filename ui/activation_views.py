@@ -15,8 +15,11 @@ from engine.datasets import DATASETS
 from jobs import Job
 from ui.figures import chart
 from ui.page_state import PageState
+from ui.params import ChoiceEach
 
 MAX_LOGITS = 20
+NETWORK_PARAMS = ("data", "noise", "classes", "depth", "width", "acts", "opt", "lr", "steps", "batch", "seed")
+XOR_PARAMS = ("xact", "xwidth")
 
 
 def function_cards(names: list[str], x_range: float, slope: float, k: int) -> None:
@@ -149,6 +152,23 @@ def network_result(job: Job) -> None:
         st.code(code_for(result.config), language="python")
 
 
+def linked_to(state: PageState, names: tuple[str, ...]) -> bool:
+    """Whether the latest preset link (a lesson's Try-it, say) set any of these parameters."""
+    keys = set()
+    for name in names:
+        param = state.spec[name]
+        items = range(1, param.max_items + 1) if isinstance(param, ChoiceEach) else (None,)
+        keys |= {state.key(name, i) for i in items}
+    return state.linked(keys)
+
+
+def xor_controls(state: PageState) -> None:
+    """The XOR section's settings: the hidden layer of the MLP (the perceptron has none)."""
+    cols = st.columns(2)
+    state.widget("xact", cols[0])
+    state.widget("xwidth", cols[1])
+
+
 def xor_result(job: Job) -> None:
     cols = st.columns(2)
     for col, name, run in ((cols[0], "Single-layer perceptron", job.result.perceptron),
@@ -157,7 +177,7 @@ def xor_result(job: Job) -> None:
             if run is None or run.history.empty:
                 st.info(f"{name}: stopped before it trained.")
                 continue
-            acc = run.history.iloc[-1].train_acc if not run.history.empty else float("nan")
-            title = f"{name}: {acc:.0%} train accuracy"
+            last = run.history.iloc[-1]
+            title = f"{name}: {last.train_acc:.0%} train accuracy, loss {last.train_loss:.3f}"
             chart((run.config, run.status, run.steps_done, "xor"), lambda run=run, title=title:
                   boundary_figure(run, title), f"act_xor_{run is job.result.mlp}")
