@@ -109,12 +109,12 @@ ACTIVATIONS: dict[str, Activation] = {
     "elu": Activation(
         "ELU", r"\mathrm{ELU}(x) = \begin{cases} x & x > 0 \\ e^{x} - 1 & x \le 0 \end{cases}",
         "(-1, ∞)", "Nearly: negative outputs pull the mean toward 0", elu, "nn.ELU()",
-        "Smooth for x < 0 and saturates at -1 there; mean activations closer to zero than ReLU.",
+        "Saturates at -1 for x < 0, smooth at 0 only when alpha = 1; mean activations closer to zero than ReLU.",
     ),
     "gelu": Activation(
         "GELU", r"\mathrm{GELU}(x) = x\,\Phi(x) = \frac{x}{2}\left(1 + \mathrm{erf}(x/\sqrt{2})\right)",
         "≈ [-0.17, ∞)", "Nearly", gelu, "nn.GELU()",
-        "Weights x by the chance that a standard normal is below x; the default in transformers.",
+        "Weights x by the chance that a standard normal is below x; used in BERT and GPT-2 (SwiGLU in most newer LLMs).",
     ),
     "swish": Activation(
         "Swish / SiLU", r"\mathrm{swish}(x) = x\,\sigma(x),\quad f'(x) = f(x) + \sigma(x)\,(1 - f(x))",
