@@ -114,7 +114,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "gelu": Activation(
         "GELU", r"\mathrm{GELU}(x) = x\,\Phi(x) = \frac{x}{2}\left(1 + \mathrm{erf}(x/\sqrt{2})\right)",
         "≈ [-0.17, ∞)", "Nearly", gelu, "nn.GELU()",
-        "Weights x by the chance that a standard normal is below x; used in BERT and GPT-2 (SwiGLU in most newer LLMs).",
+        "Weights x by the chance that a standard normal is below x; BERT and GPT-2 use it, most newer LLMs SwiGLU.",
     ),
     "swish": Activation(
         "Swish / SiLU", r"\mathrm{swish}(x) = x\,\sigma(x),\quad f'(x) = f(x) + \sigma(x)\,(1 - f(x))",
