@@ -20,24 +20,9 @@ from engine.datasets import make_split
 from engine.descent_demos import updates_per_epoch
 from engine.device import describe, pick_device
 from engine.models import MLP
-from lessons import load_all
+from tests.lesson_lookup import LESSONS, link, question, quiz
 from ui import activation_params as act
 from ui.params import ChoiceEach
-
-LESSONS = {lesson.id: lesson for lesson in load_all()}
-
-
-def link(lesson_id: str, label: str):
-    """The Try-it link with this label."""
-    return next(t for q in LESSONS[lesson_id].questions for t in q.try_it if t.label == label)
-
-
-def question(lesson_id: str, question_id: str):
-    return LESSONS[lesson_id].question(question_id)
-
-
-def quiz(lesson_id: str, item_id: str):
-    return next(item for item in LESSONS[lesson_id].quiz if item.id == item_id)
 
 
 def everything(lesson_id: str) -> str:

@@ -6,7 +6,6 @@ the page builds it (the page's defaults, then the link's values, through the pag
 """
 
 import math
-import re
 import warnings
 from functools import cache
 from itertools import product
@@ -25,37 +24,12 @@ from engine.backprop import step_by_step
 from engine.overfitting import run_fit
 from engine.surfaces import race, race_learning_rates
 from engine.text_classifier import run_classifier
-from lessons import load_all
+from tests.lesson_lookup import link, preset, question, quiz, says
 from ui import activation_params as act
 from ui import backprop_params as bp
 from ui import descent_params as gd
 from ui import overfitting_params as of
 from ui import tfidf_params as tp
-
-LESSONS = {lesson.id: lesson for lesson in load_all()}
-
-
-def question(lesson_id: str, question_id: str):
-    return LESSONS[lesson_id].question(question_id)
-
-
-def link(lesson_id: str, label: str):
-    """The Try-it link with this label."""
-    return next(t for q in LESSONS[lesson_id].questions for t in q.try_it if t.label == label)
-
-
-def preset(spec: dict, link_) -> dict:
-    """The page's values when the link opens it: every widget at its default, then the link's values."""
-    return {name: param.default for name, param in spec.items()} | link_.params
-
-
-def quiz(lesson_id: str, item_id: str):
-    return next(item for item in LESSONS[lesson_id].quiz if item.id == item_id)
-
-
-def says(text: str, number: str) -> bool:
-    """The text states this number (or phrase), not as part of a longer number; line breaks count as spaces."""
-    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", " ".join(text.split())) is not None
 
 
 def answers(item, value: float) -> bool:

@@ -4,7 +4,6 @@ Each Try-it test runs the engine with the link's preset exactly as the page buil
 the link's values, through the page's config functions) and checks that the lesson's text says what came out.
 """
 
-import re
 from functools import cache
 
 import numpy as np
@@ -26,30 +25,9 @@ from engine.overfitting import FitConfig, build_net, run_fit
 from engine.overfitting_sweeps import parameter_count, run_bias_variance, run_learning_curves
 from engine.regularization import BatchNormConfig, batchnorm_inside, dropout_inside, run_dropout_rates, run_kfold
 from engine.surfaces import measured_rate, optimal_rates, race, race_learning_rates
-from lessons import load_all
+from tests.lesson_lookup import LESSONS, link, preset, quiz, says
 from ui import descent_params as gd
 from ui import overfitting_params as of
-
-LESSONS = {lesson.id: lesson for lesson in load_all()}
-
-
-def link(lesson_id: str, label: str):
-    """The Try-it link with this label."""
-    return next(t for q in LESSONS[lesson_id].questions for t in q.try_it if t.label == label)
-
-
-def preset(spec: dict, link_) -> dict:
-    """The page's values when the link opens it: every widget at its default, then the link's values."""
-    return {name: param.default for name, param in spec.items()} | link_.params
-
-
-def quiz(lesson_id: str, item_id: str):
-    return next(item for item in LESSONS[lesson_id].quiz if item.id == item_id)
-
-
-def says(text: str, number: str) -> bool:
-    """The text states this number (or phrase), not as part of a longer number; line breaks count as spaces."""
-    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", " ".join(text.split())) is not None
 
 
 def about(value: float, step: int = 10) -> str:
