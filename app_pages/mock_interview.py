@@ -21,14 +21,14 @@ mock = st.session_state.get("mock")
 def timer(seconds_left: float, key: str) -> None:
     """A countdown that runs in the browser, so the server does no work while the learner thinks."""
     components.html(f"""
-<div id="t" style="font: 600 1.6rem sans-serif; color: #31333f"></div>
+<div id="t" style="font: 600 1.4rem 'Source Sans Pro', sans-serif; color: #31333f"></div>
 <script>
 const end = Date.now() + {max(0.0, seconds_left) * 1000:.0f};
 function tick() {{
   const left = Math.max(0, Math.round((end - Date.now()) / 1000));
   const el = document.getElementById("t");
-  el.textContent = left > 0 ? `⏱ ${{Math.floor(left / 60)}}:${{String(left % 60).padStart(2, "0")}} left`
-                            : "⏱ Time is up: wrap up your answer.";
+  el.textContent = left > 0 ? `Time left: ${{Math.floor(left / 60)}}:${{String(left % 60).padStart(2, "0")}}`
+                            : "Time is up: wrap up your answer.";
   el.style.color = left > 15 ? "#31333f" : "#d62728";
   if (left > 0) setTimeout(tick, 250);
 }}
