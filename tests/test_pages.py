@@ -50,7 +50,8 @@ def test_home_page_links_in_app_to_every_topic_and_lesson():
     no_exception(at)
     assert at.title[0].value == "Deep Learning Interview Lab"
     targets = {link.proto.page for link in at.get("page_link")}  # page links switch pages without a reload
-    assert targets == {topic.slug for topic in TOPICS} | {f"lesson-{lesson.id}" for lesson in load_all()}
+    assert targets == ({topic.slug for topic in TOPICS} | {f"lesson-{lesson.id}" for lesson in load_all()}
+                       | {"mock-interview"})
 
 
 def test_activation_page_trains_the_default_network_and_shows_its_results():

@@ -91,14 +91,19 @@ def _assignments(db, progress) -> None:
 
 
 def _progress_per_topic(progress) -> None:
+    """Each topic page with its lessons' quiz progress, then the lessons of sections without a page."""
     by_section = {p.lesson.section: p for p in progress}
     for topic in TOPICS:
         rows = [by_section[s] for s in topic.syllabus if s in by_section]
         st.page_link(topic_page(topic), label=topic.title, icon=topic.icon)
         _bar(sum(p.right for p in rows), sum(p.answered for p in rows), sum(p.total for p in rows))
+        for p in rows:
+            st.page_link(lesson_page(p.lesson), label=f"Lesson {p.lesson.section}: {p.lesson.title}",
+                         icon=":material/task_alt:" if p.done else ":material/school:")
     others = [p for p in progress if not any(p.lesson.section in t.syllabus for t in TOPICS)]
-    for p in others:  # sections with lessons but no page of their own
-        st.page_link(lesson_page(p.lesson), label=p.lesson.title, icon=":material/school:")
+    for p in others:
+        st.page_link(lesson_page(p.lesson), label=f"Lesson {p.lesson.section}: {p.lesson.title}",
+                     icon=":material/task_alt:" if p.done else ":material/school:")
         _bar(p.right, p.answered, p.total)
 
 

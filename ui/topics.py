@@ -65,7 +65,10 @@ TOPICS: tuple[Topic, ...] = (
           page="app_pages/lstm.py", blurb="watch an LSTM's gates open and close on memory tasks; plain RNN, GRU and "
           "LSTM as sequences grow; vanishing and exploding gradients; bidirectional", syllabus=("G",),
           spec="ui.lstm_params"),
-    # row: cnn
+    Topic(slug="cnn", title="Convolutional networks and feature maps", icon=":material/grid_on:",
+          section="Architectures", page="app_pages/cnn.py", blurb="train a small CNN live on handwritten digits and "
+          "look inside: filters, feature maps of your own drawing, conv arithmetic, receptive fields, transfer "
+          "learning and augmentation", syllabus=("F",), spec="ui.cnn_params"),
     Topic(slug="tf-idf", title="TF-IDF and text features", icon=":material/article:", section="Text",
           page="app_pages/tf_idf.py", blurb="term and document frequency computed step by step on your own text, "
           "search by cosine similarity, a classifier on TF-IDF features, and where a bag of words breaks",
