@@ -63,12 +63,19 @@ else:
         c: st.column_config.ProgressColumn(c, format="percent", min_value=0, max_value=1)
         for c in ("right first time", "right now")})
 
-buffer = io.StringIO()
-writer = csv.DictWriter(buffer, fieldnames=["name", "lesson_id", "item_id", "kind", "source", "correct", "score",
-                                            "answered_at"], extrasaction="ignore")
-writer.writeheader()
-writer.writerows(rows)
-st.download_button("Download every answer as CSV", buffer.getvalue(), file_name="class-progress.csv",
+
+
+def class_csv() -> str:
+    """Every student's answers as CSV, built when the teacher clicks, not at every redraw."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["name", "lesson_id", "item_id", "kind", "source", "correct", "score",
+                                                "answered_at"], extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+st.download_button("Download every answer as CSV", class_csv, file_name="class-progress.csv",
                    mime="text/csv", icon=":material/download:", on_click="ignore")
 
 st.subheader("One student")

@@ -120,9 +120,10 @@ def your_data() -> None:
     with st.expander("Your saved progress: export or reset"):
         st.caption("Every graded answer is saved on this server, so your progress survives a restart.")
         left, middle, right = st.columns(3)
-        left.download_button("Download as CSV", db.export_csv(me), file_name="progress.csv", mime="text/csv",
+        # the exports are built when clicked, not at every redraw of Home
+        left.download_button("Download as CSV", lambda: db.export_csv(me), file_name="progress.csv", mime="text/csv",
                              icon=":material/download:", on_click="ignore")
-        middle.download_button("Download as JSON", db.export_json(me), file_name="progress.json",
+        middle.download_button("Download as JSON", lambda: db.export_json(me), file_name="progress.json",
                                mime="application/json", icon=":material/download:", on_click="ignore")
         if right.button("Reset my progress", icon=":material/delete:"):
             st.session_state.home_confirm_reset = True
