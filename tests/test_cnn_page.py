@@ -103,3 +103,26 @@ def test_a_link_to_the_transfer_section_trains_that_section_and_not_the_others()
     assert started == {"cnn_transfer"}
     finals = next(d.value for d in at.dataframe if "trained parameters" in d.value.columns)
     assert len(finals) == 3
+
+
+def _stopped_in_pretraining():
+    import pandas as pd
+
+    from engine import cnn as engine
+    from jobs.runner import CANCELLED, Job
+    from ui.cnn_views import transfer_result
+
+    history = pd.DataFrame({"step": [1], "run_step": [1], "run": [engine.TRANSFER_RUNS["pretrain"]],
+                            "batch_loss": [2.3], "test_loss": [2.3], "test_acc": [0.2]})
+    result = engine.TransferResult(engine.TransferConfig(), "cancelled", "Transfer learning ended early: cancelled.",
+                                   "cpu", history, pd.DataFrame(), 0.2, "")
+    transfer_result(Job("j", CANCELLED, result=result, settled=True))
+
+
+def test_a_transfer_run_stopped_during_pretraining_says_so_and_draws_no_empty_chart():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_stopped_in_pretraining, default_timeout=60).run()
+    assert not at.exception
+    assert any("stopped during pretraining" in c.value for c in at.caption)
+    assert not at.get("plotly_chart") and not at.dataframe

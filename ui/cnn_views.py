@@ -405,6 +405,8 @@ def versus_live(rows: pd.DataFrame):
 def versus_result(job: Job) -> None:
     result: engine.VersusResult = job.result
     say(result)
+    if result.history.empty:
+        return
     chart(result_key(job, "cnn_vs"), lambda: charts.runs_figure(result.history, "model", "Test accuracy"),
           "fig_cnn_vs")
     st.dataframe(result.scores.round(3), hide_index=True)
@@ -455,6 +457,9 @@ def transfer_result(job: Job) -> None:
     say(result)
     history = result.history
     new_task = history[history["run"] != engine.TRANSFER_RUNS["pretrain"]] if "run" in history else history
+    if new_task.empty:  # stopped before the new task began: nothing to draw
+        st.caption("The run stopped during pretraining on the digits 0-4, before the three ways began.")
+        return
     chart(result_key(job, "cnn_tl"), lambda: charts.runs_figure(new_task, "run", "Test accuracy on the digits 5-9"),
           "fig_cnn_tl")
     st.dataframe(result.finals.round(3), hide_index=True)
@@ -485,6 +490,8 @@ def augment_live(rows: pd.DataFrame):
 def augment_result(job: Job) -> None:
     result: engine.AugmentResult = job.result
     say(result)
+    if result.history.empty:
+        return
     chart(result_key(job, "cnn_aug"), lambda: charts.runs_figure(result.history, "run", "Test accuracy"),
           "fig_cnn_aug")
     st.dataframe(result.finals.round(3), hide_index=True)
