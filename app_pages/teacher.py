@@ -91,7 +91,8 @@ if students:
         if st.form_submit_button("Reset the password"):
             try:
                 accounts.set_password(db, chosen["id"], password)
-                st.success("Password reset. Tell the student their new password.")
+                st.success("Password reset, and any lock from failed sign-ins lifted. Tell the student their "
+                           "new password; they are signed out everywhere else.")
             except accounts.AccountError as problem:
                 st.error(str(problem))
     if st.checkbox("I want to remove this student and everything they saved", key="teacher_confirm_remove"):

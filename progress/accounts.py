@@ -152,10 +152,14 @@ def _digest(token: str) -> str:
 
 
 def set_password(store: Store, learner_id: int, password: str) -> None:
+    """A new password: signed out everywhere, and any lock on the name from failed sign-ins lifted."""
     _check_password(password)
     with store.engine.begin() as conn:
         conn.execute(learners.update().where(learners.c.id == learner_id).values(password_hash=_hasher.hash(password)))
-        conn.execute(sessions.delete().where(sessions.c.learner_id == learner_id))  # signed out everywhere
+        conn.execute(sessions.delete().where(sessions.c.learner_id == learner_id))
+        name = conn.execute(sa.select(learners.c.name).where(learners.c.id == learner_id)).scalar()
+        if name is not None:
+            conn.execute(sign_in_failures.delete().where(sa.func.lower(sign_in_failures.c.name) == name.lower()))
 
 
 def remove(store: Store, learner_id: int) -> None:

@@ -78,6 +78,17 @@ def test_failed_sign_ins_are_rate_limited_per_name_and_the_limit_expires(store):
     assert sign_in(store, "ada", "long enough", now=later)[1] == "student"
 
 
+def test_a_password_reset_by_the_teacher_lifts_a_lock_at_once(store):
+    ada = join(store, "ada", "long enough", "c", "c")
+    for _ in range(MAX_FAILURES):  # a classmate guessing, say
+        with pytest.raises(AccountError, match="Wrong"):
+            sign_in(store, "ADA", "guess")
+    with pytest.raises(AccountError, match="Too many failed sign-ins"):
+        sign_in(store, "ada", "long enough")
+    set_password(store, ada, "a fresh password")
+    assert sign_in(store, "ada", "a fresh password") == (ada, "student")
+
+
 def test_a_teacher_is_set_from_the_command_line_and_can_reset_a_students_password(store, monkeypatch):
     monkeypatch.setenv("DLLAB_DATABASE_URL", store.url)
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("teacher password\n"))
