@@ -39,7 +39,9 @@ try:
     limits = RunnerSettings.from_env()
     st.caption(f"Models here train on: {device_label()}. On this server each learner has one run at a time; a run "
                f"may train for up to {limits.job_timeout_s:g} s, and up to {limits.max_queued} runs can wait for one "
-               f"of its {limits.workers} workers. The sliders' ranges are the largest models it trains.")
+               f"of its {limits.workers} workers. A run that trains longer than {limits.long_run_s:g} s lets shorter "
+               "runs go first, and so do the next runs of whoever trained that long in the last minute. The "
+               "sliders' ranges are the largest models it trains.")
 except ValueError:  # a mistyped setting: the job panel says why nothing can train
     st.caption(f"Models here train on: {device_label()}")
 start_workers()  # warm before the learner opens a demo

@@ -425,6 +425,10 @@ class Student:
                         self.timers[fragment_id][1] = time.monotonic() + self.timers[fragment_id][0]
                     break
 
+    def live_timer(self) -> bool:
+        """A live view's timer is set (it ticks every POLL_S; the idle watcher's ticks are a second or more apart)."""
+        return any(interval < 1.0 for interval, _ in self.timers.values())
+
     async def wait_for(self, predicate, timeout: float = ACTION_TIMEOUT_S, what: str = "") -> None:
         deadline = time.monotonic() + timeout
         async with self.changed:
@@ -625,9 +629,9 @@ async def hog_run(url: str, name: str, stop: asyncio.Event, log: list, seed: int
             t = time.monotonic()
             await s.open(TOPIC, urllib.parse.urlencode(HOG_QUERY | {"seed": str(seed)}))
             try:  # the job runs (or waits) while its live view's timer is set; it has ended when the view is gone
-                await s.wait_for(lambda: s.timers or s.result_drawn() or stop.is_set(), timeout=30,
+                await s.wait_for(lambda: s.live_timer() or s.result_drawn() or stop.is_set(), timeout=30,
                                  what="the hog's job to start")
-                await s.wait_for(lambda: not s.timers and not s.page.charts(LIVE_CHART) or stop.is_set(),
+                await s.wait_for(lambda: not s.live_timer() and not s.page.charts(LIVE_CHART) or stop.is_set(),
                                  timeout=300, what="the end of the hog's job")
                 caption = next((x for x in s.page.texts() if "Trained on" in x), "no result")
                 log.append([round(time.monotonic() - t, 1), caption[:120]])

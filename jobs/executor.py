@@ -4,6 +4,7 @@ The service decides what runs and when (cache, sharing, queue, one job per learn
 executor only carries runs out on its workers. A new backend (Ray, say) implements Executor.
 """
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,8 +40,12 @@ class Executor(ABC):
     slots: int  # runs it can carry out at the same time
 
     @abstractmethod
-    def start(self, run_id: str, fn: Callable, config: Any) -> None:
-        """Begin the run on a free worker; returns at once, and may be called under the service's lock."""
+    def start(self, run_id: str, fn: Callable, config: Any, give_way_s: float = math.inf) -> None:
+        """Begin the run on a free worker; returns at once, and may be called under the service's lock.
+
+        After `give_way_s` seconds of training (0: from the start) the run lowers its priority, so
+        that other runs on the same cores go first, where the backend can.
+        """
 
     @abstractmethod
     def stop(self, run_id: str) -> None:

@@ -53,6 +53,7 @@ class _Worker:
 class _Flight:
     run_id: str
     payload: bytes  # the pickled (fn, config)
+    give_way_s: float  # seconds of training before the run lowers its priority
     worker: _Worker | None = None
     hard_stop_at: float = math.inf  # the job's wall-clock limit
     stop_at: float = math.inf  # the end of a stop request's grace time
@@ -68,7 +69,7 @@ class ProcessExecutor(Executor):
         # Process-wide: the first executor of a server process starts the forkserver with its list.
         self._context.set_forkserver_preload([*FORKSERVER_PRELOAD, *preload])
         self._worker_args = (list(warmup), settings.torch_threads, time_budget(settings.job_timeout_s),
-                             settings.result_max_bytes, settings.long_run_s)
+                             settings.result_max_bytes)
         self._lock = threading.Lock()
         self._workers: list[_Worker] = []
         self._flights: dict[str, _Flight] = {}
@@ -86,10 +87,10 @@ class ProcessExecutor(Executor):
 
     # --- the Executor interface ----------------------------------------------------
 
-    def start(self, run_id: str, fn: Callable, config: Any) -> None:
+    def start(self, run_id: str, fn: Callable, config: Any, give_way_s: float = math.inf) -> None:
         payload = pickle.dumps((fn, config), protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
-            flight = _Flight(run_id, payload)
+            flight = _Flight(run_id, payload, give_way_s)
             self._flights[run_id] = flight
             self._pending.append(flight)
             self._assign(time.monotonic())
@@ -242,9 +243,10 @@ class ProcessExecutor(Executor):
     def _assign(self, now: float) -> None:
         """Send waiting runs to idle, ready workers."""
         idle = [w for w in self._workers if w.ready and w.run_id is None and not w.killed]
+        budget_s = time_budget(self._settings.job_timeout_s)
         while self._pending and idle:
             flight, w = self._pending.popleft(), idle.pop(0)
-            if not self._send(w, ("run", flight.run_id, time_budget(self._settings.job_timeout_s), flight.payload)):
+            if not self._send(w, ("run", flight.run_id, budget_s, flight.give_way_s, flight.payload)):
                 self._pending.appendleft(flight)
                 continue
             flight.worker, w.run_id = w, flight.run_id

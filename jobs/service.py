@@ -4,6 +4,11 @@ A submission gets a ticket (the job id a page holds). Tickets for the same task 
 share one run while it is queued or running; finished results come from the cache. Each owner
 watches at most one live ticket; a run stops once no ticket watches it. Runs wait here, in
 order, until the executor has a free slot, so the executor never queues anything itself.
+
+Runs share the cores by priority: a run that has trained for `long_run_s` gives way to shorter
+ones, and a learner who has trained for more than that in the last SHARE_WINDOW_S starts their
+next runs already giving way, so one learner running the largest job over and over cannot slow
+the rest of the class.
 """
 
 import itertools
@@ -26,6 +31,7 @@ KEEP_SETTLED = 500  # finished runs whose tickets stay readable for late readers
 REPLACED = "Stopped: you started another run, and each session trains one thing at a time."
 NOT_STARTED = "The training server could not start this run. Try again in a moment."
 FORGOTTEN = "This run is no longer known to the server."
+SHARE_WINDOW_S = 60.0  # how long a learner's training time counts against their share of the cores
 _order = itertools.count()
 
 
@@ -45,6 +51,7 @@ class _Run:
     tickets: list = field(default_factory=list)  # ids of every ticket it ever had, for pruning
     stopping: bool = False  # nobody wants it any more; the executor was told to stop it
     settled: bool = False
+    started_at: float | None = None  # time.monotonic() when its task began on a worker
 
 
 @dataclass(eq=False)
@@ -75,6 +82,8 @@ class JobService(JobRunner):
         self._flying: dict[str, _Run] = {}  # runs the executor has, stopping ones included
         self._settled: OrderedDict[str, _Run] = OrderedDict()  # oldest first
         self._settled_bytes = 0
+        self._used: dict[str, float] = {}  # owner -> seconds of training in the last SHARE_WINDOW_S
+        self._use_log: deque[tuple[float, str, float]] = deque()  # (when, owner, seconds), oldest first
         self.executor = make_executor(self)
 
     # --- the interface -------------------------------------------------------------
@@ -132,7 +141,7 @@ class JobService(JobRunner):
         with self._lock:
             run = self._flying.get(run_id)
             if run is not None and run.state == QUEUED:
-                run.state = RUNNING
+                run.state, run.started_at = RUNNING, time.monotonic()
 
     def progress(self, run_id: str, rows: list[dict]) -> None:
         with self._lock:
@@ -206,13 +215,40 @@ class JobService(JobRunner):
             self.runs_started += 1
             self._starts.append(time.monotonic())
             try:
-                self.executor.start(run.id, run.fn, run.config)
+                self.executor.start(run.id, run.fn, run.config, self._give_way_s(run))
             except Exception:
                 log.exception("could not start run %s", run.id)
                 del self._flying[run.id]
                 self._settle(run, Outcome(FAILED, error=NOT_STARTED))
 
+    def _give_way_s(self, run: _Run) -> float:
+        """Seconds the run trains at full priority: none if everyone who wants it has had their share."""
+        now = time.monotonic()
+        owners = {self._tickets[ticket_id].owner for ticket_id in run.watchers}
+        if owners and all(self._recent_use(owner, now) > self.settings.long_run_s for owner in owners):
+            return 0.0
+        return self.settings.long_run_s
+
+    def _recent_use(self, owner: str, now: float) -> float:
+        """Seconds of training the owner's runs took in the last SHARE_WINDOW_S."""
+        while self._use_log and now - self._use_log[0][0] > SHARE_WINDOW_S:
+            _, who, seconds = self._use_log.popleft()
+            self._used[who] -= seconds
+            if self._used[who] <= 1e-9:
+                del self._used[who]
+        return self._used.get(owner, 0.0)
+
+    def _charge(self, run: _Run) -> None:
+        """Count a run's training time against everyone who asked for it."""
+        now = time.monotonic()
+        seconds = now - run.started_at
+        for owner in {self._tickets[t].owner for t in run.tickets if t in self._tickets}:
+            self._use_log.append((now, owner, seconds))
+            self._used[owner] = self._used.get(owner, 0.0) + seconds
+
     def _settle(self, run: _Run, outcome: Outcome) -> None:
+        if run.started_at is not None:
+            self._charge(run)
         run.state = CANCELLED if run.stopping else outcome.state
         run.result, run.error, run.size, run.settled = outcome.result, outcome.error, outcome.size, True
         if self._live_by_key.get(run.key) is run:

@@ -24,7 +24,9 @@ class RunnerSettings:
     cache_entries: int = 128  # DLLAB_CACHE_ENTRIES: results kept for repeated configs
     cache_mb: float = 128.0  # DLLAB_CACHE_MB: memory for those, and as much again for the latest finished runs
     result_max_mb: float = 4.0  # DLLAB_RESULT_MAX_MB: largest result one run may hand back
-    long_run_s: float = 5.0  # DLLAB_LONG_RUN_S: a run that has trained this long gives way to shorter ones
+    # DLLAB_LONG_RUN_S: a run that has trained this long gives way to shorter ones, and so do the next
+    # runs of a learner who trained longer than this in the last minute (JobService).
+    long_run_s: float = 5.0
 
     def __post_init__(self):
         for name, low in (("workers", 1), ("max_queued", 0), ("job_timeout_s", 1e-3), ("cache_entries", 1)):
@@ -43,8 +45,8 @@ class RunnerSettings:
     def from_env(cls, environ=os.environ) -> "RunnerSettings":
         values = {}
         for f in fields(cls):
-            raw = environ.get(f"DLLAB_{f.name.upper()}")
-            if raw is not None:
+            raw = environ.get(f"DLLAB_{f.name.upper()}", "").strip()
+            if raw:  # unset or empty: the default
                 kind = type(getattr(cls, f.name))
                 try:
                     values[f.name] = kind(raw)

@@ -1,10 +1,12 @@
 """An executor on threads of this process: for tests, and for one learner on a laptop.
 
 Threads cannot be killed: a run past its grace time or its limit is reported over and its
-slot freed, while the thread finishes unseen in the background.
+slot freed, while the thread finishes unseen in the background. Threads share one interpreter,
+so a long run does not give way here (see ProcessExecutor).
 """
 
 import importlib
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -37,7 +39,7 @@ class ThreadExecutor(Executor):
         for fn, config in warmup:
             warm_up(fn, config, time_budget(settings.job_timeout_s))
 
-    def start(self, run_id: str, fn: Callable, config: Any) -> None:
+    def start(self, run_id: str, fn: Callable, config: Any, give_way_s: float = math.inf) -> None:
         flight = _Flight(run_id)
         with self._lock:
             self._flights[run_id] = flight

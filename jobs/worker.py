@@ -1,6 +1,7 @@
 """A worker process: warm up, then run one task at a time for the server over its own pipe.
 
-Server to worker: ("run", run_id, budget_s, pickled (fn, config)), ("stop", run_id), or None to exit.
+Server to worker: ("run", run_id, budget_s, give_way_s, pickled (fn, config)), ("stop", run_id), or None
+to exit.
 Worker to server: ("ready",), ("started", run_id), ("progress", run_id, rows), ("done", run_id, Reply).
 Progress rows and the reply share the pipe, so the server has every row before the reply.
 """
@@ -26,12 +27,12 @@ GIVE_WAY_NICE = 19  # a long run's priority: it gets the CPU only when shorter r
 class _Line:
     """One running task's side of the pipe: batched progress out, stop requests in."""
 
-    def __init__(self, conn: Connection, run_id: str, long_run_s: float):
+    def __init__(self, conn: Connection, run_id: str, give_way_s: float):
         self.conn, self.run_id = conn, run_id
         self.rows: list[dict] = []
         self.sent_at = self.checked_at = 0.0
         self.stopped = False
-        self.give_way_at = time.monotonic() + long_run_s
+        self.give_way_at = time.monotonic() + give_way_s
 
     def on_report(self, step: int, metrics: dict) -> None:
         self.rows.append(check_row(dict(metrics)))
@@ -67,7 +68,7 @@ class _Line:
 
 
 def main(conn: Connection, warmup: Iterable[tuple[Callable, Any]], torch_threads: int, budget_s: float,
-         limit_bytes: int, long_run_s: float) -> None:
+         limit_bytes: int) -> None:
     """The worker's whole life: warm up, say ready, serve runs until told to exit or orphaned."""
     _limit_threads(torch_threads)
     for fn, config in warmup:
@@ -81,9 +82,9 @@ def main(conn: Connection, warmup: Iterable[tuple[Callable, Any]], torch_threads
         if message is None:
             return
         if message[0] == "run":
-            _, run_id, budget_s, payload = message
-            conn.send(("done", run_id, _on_own_thread(_serve, conn, run_id, budget_s, payload, limit_bytes,
-                                                      long_run_s)))
+            _, run_id, budget_s, give_way_s, payload = message
+            conn.send(("done", run_id, _on_own_thread(_serve, conn, run_id, budget_s, give_way_s, payload,
+                                                      limit_bytes)))
 
 
 def _on_own_thread(fn: Callable, *args) -> Any:
@@ -95,10 +96,10 @@ def _on_own_thread(fn: Callable, *args) -> Any:
     return out[0]
 
 
-def _serve(conn: Connection, run_id: str, budget_s: float, payload: bytes, limit_bytes: int,
-           long_run_s: float) -> Reply:
+def _serve(conn: Connection, run_id: str, budget_s: float, give_way_s: float, payload: bytes,
+           limit_bytes: int) -> Reply:
     deadline = time.monotonic() + budget_s
-    line = _Line(conn, run_id, long_run_s)
+    line = _Line(conn, run_id, give_way_s)
     conn.send(("started", run_id))
     try:
         fn, config = pickle.loads(payload)

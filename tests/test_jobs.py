@@ -120,6 +120,7 @@ def test_settings_come_from_the_environment_with_clear_errors():
         RunnerSettings.from_env({"DLLAB_WORKERS": "many"})
     with pytest.raises(ValueError, match="DLLAB_WORKERS=0: it must be at least 1"):
         RunnerSettings.from_env({"DLLAB_WORKERS": "0"})
+    assert RunnerSettings.from_env({"DLLAB_WORKERS": "", "DLLAB_LONG_RUN_S": " "}) == RunnerSettings()  # as unset
 
 
 def test_an_unknown_backend_is_named_in_the_error():
@@ -146,12 +147,24 @@ def test_a_job_stopped_while_queued_never_starts(runner):
     assert job.state == CANCELLED and job.result is None and job.progress == []
 
 
-def test_a_long_run_gives_way_to_short_ones_and_the_next_run_starts_at_full_priority():
+def test_a_long_run_gives_way_and_so_do_the_next_runs_of_whoever_had_their_share():
     r = make_runner(RunnerSettings(workers=1, long_run_s=0.2))
+
+    def priority(who: str, seconds: float) -> int:  # each call's seconds differ, so none comes from the cache
+        return r.wait(r.submit(who, own_priority, seconds), timeout=30).result
+
     try:
-        long, short = (r.wait(r.submit("lee", own_priority, seconds), timeout=30) for seconds in (0.6, 0.0))
         base = os.getpriority(os.PRIO_PROCESS, 0)  # workers start at the server's own nice value
-        assert long.result > base and short.result == base
+        assert priority("lee", 0) == priority("mo", 0.01) == base  # light users' short runs: full priority
+        assert priority("lee", 0.6) > base  # gave way after 0.2 s
+        assert priority("mo", 0.02) == base  # others keep full priority
+        assert priority("lee", 0.03) > base  # lee trained 0.6 s of the last minute: gives way at once
+        # A run that a light user wants too keeps full priority, whoever else shares it.
+        holder = r.submit("nan", own_priority, 0.3)
+        wait_for(lambda: r.job(holder).state == RUNNING)
+        shared = [r.submit(who, own_priority, 0.04) for who in ("lee", "mo")]
+        assert r.job(shared[0]).watchers == 2
+        assert {r.wait(job_id, timeout=30).result for job_id in shared} == {base}
     finally:
         r.shutdown()
 

@@ -41,14 +41,14 @@ class Watched(Executor):
         self.inner = inner(settings, self)
         self.slots = self.inner.slots
 
-    def start(self, run_id, fn, config):
+    def start(self, run_id, fn, config, give_way_s):
         with self.lock:
             if run_id in self.ever_started:
                 self.faults.append(f"run {run_id} started twice")
             self.flying[run_id] = task_key(fn, config)
             self.ever_started.add(run_id)
             self.most_flying = max(self.most_flying, len(self.flying))
-        self.inner.start(run_id, fn, config)
+        self.inner.start(run_id, fn, config, give_way_s)
 
     def stop(self, run_id):
         with self.lock:
