@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import auth
+from ui import auth, idle
 from ui.navigation import sections
 from ui.page_state import note_page
 
@@ -13,4 +13,6 @@ if not auth.signed_in():  # only in classroom mode
 auth.account_box()
 page = st.navigation(sections(teacher=auth.is_teacher()))
 note_page(page.url_path)
+idle.watch()
 page.run()
+idle.after_page()

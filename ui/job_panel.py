@@ -80,6 +80,7 @@ def submit(slot: str, fn: Callable, config: Any) -> None:
     and once the slot shows the new job, the old one would have no Stop button.
     """
     st.session_state.pop(f"{slot}_busy", None)
+    st.session_state.pop(f"{slot}_released", None)
     previous = current(slot)
     if previous is not None and not previous.settled:
         runner().cancel(previous.id)
@@ -139,6 +140,9 @@ def panel(slot: str, fn: Callable, config: Any, *, steps: int, live_chart: Calla
     if job is not None and not job.settled and clicked:
         job = _first_frame(slot, job)
     if job is None:
+        if st.session_state.get(f"{slot}_released"):  # ui.idle
+            st.info(f"This tab was idle, so its result was let go to free the server's memory. Press "
+                    f"**{label}** to see it again.", icon=":material/bedtime:")
         return
     if not job.settled:
         _live(slot, job.id, steps, live_chart)
