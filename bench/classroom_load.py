@@ -83,7 +83,7 @@ SECTION = "act_net"  # the Activation page's network section: the default traini
 LIVE_CHART, RESULT_CHART = f"{SECTION}_live", "act_loss"
 FAIR_OTHERS = 10
 FAIR_PHASES = 2  # alone, beside the hog, alone, beside the hog: other load on the machine falls on both alike
-FAIR_ROUNDS = 2  # each of the others trains this many times (a new seed each time)
+FAIR_ROUNDS = 3  # each of the others trains this many times (a new seed each time)
 OUT = ROOT / "artifacts" / "classroom_load.json"
 FINISHED_OK = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
 # The largest job the page allows (its sliders' upper limits), as a link's query: the hog's job.
