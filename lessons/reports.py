@@ -10,7 +10,9 @@ def _latest(rows: list[dict]) -> pd.DataFrame:
     """Each student's latest lesson or review answer to each quiz item."""
     frame = pd.DataFrame(rows, columns=["learner_id", "name", "lesson_id", "item_id", "kind", "source", "correct",
                                         "score", "answered_at"])
-    frame = frame[frame.source != "mock"]
+    frame = frame[frame.source != "mock"].astype({"correct": bool})  # (an empty column would be of objects)
+    if frame.empty:  # (grouping an empty frame would drop its columns)
+        return frame
     return frame.groupby(["learner_id", "lesson_id", "item_id"], as_index=False).last()
 
 
