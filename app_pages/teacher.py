@@ -86,15 +86,18 @@ if students:
     if mine:
         st.dataframe([{k: r[k] for k in ("answered_at", "lesson_id", "item_id", "source", "correct", "score")}
                       for r in reversed(mine)], hide_index=True)
-    with st.form("teacher_password"):
-        password = st.text_input("New password for this student", type="password", max_chars=200)
-        if st.form_submit_button("Reset the password"):
-            try:
-                accounts.set_password(db, chosen["id"], password)
-                st.success("Password reset, and any lock from failed sign-ins lifted. Tell the student their "
-                           "new password; they are signed out everywhere else.")
-            except accounts.AccountError as problem:
-                st.error(str(problem))
+    if not chosen["has_password"]:
+        st.caption("This student signs in with the school's account; its password is changed there.")
+    else:
+        with st.form("teacher_password"):
+            password = st.text_input("New password for this student", type="password", max_chars=200)
+            if st.form_submit_button("Reset the password"):
+                try:
+                    accounts.set_password(db, chosen["id"], password)
+                    st.success("Password reset, and any lock from failed sign-ins lifted. Tell the student their "
+                               "new password; they are signed out everywhere else.")
+                except accounts.AccountError as problem:
+                    st.error(str(problem))
     if st.checkbox("I want to remove this student and everything they saved", key="teacher_confirm_remove"):
         if st.button("Remove the student", type="primary", icon=":material/person_remove:"):
             accounts.remove(db, chosen["id"])

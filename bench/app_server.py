@@ -23,14 +23,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(log_path: Path, root: Path = ROOT, env: dict | None = None, timeout_s: float = 60):
-    """Start the app, wait until it answers its health check, yield (url, process); stop it after."""
-    port = free_port()
+def serve(log_path: Path, root: Path = ROOT, env: dict | None = None, timeout_s: float = 60,
+          port: int | None = None, args: tuple[str, ...] = ()):
+    """Start the app, wait until it answers its health check, yield (url, process); stop it after.
+
+    `port`: the one to listen on (default: a free one); `args`: more `streamlit run` options.
+    """
+    port = port or free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1"],
+             "--server.address", "127.0.0.1", *args],
             cwd=root, env={"DLLAB_DATABASE_URL": f"sqlite:///{log_path.with_suffix('.sqlite')}"} | os.environ
             | {"DLLAB_WORKERS": "2"} | (env or {}), stdout=log, stderr=subprocess.STDOUT,
             text=True)

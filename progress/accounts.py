@@ -152,14 +152,22 @@ def _digest(token: str) -> str:
 
 
 def set_password(store: Store, learner_id: int, password: str) -> None:
-    """A new password: signed out everywhere, and any lock on the name from failed sign-ins lifted."""
+    """A new password: signed out everywhere, and any lock on the name from failed sign-ins lifted.
+
+    Accounts of the school's identity provider have no password here, and get none.
+    """
     _check_password(password)
     with store.engine.begin() as conn:
+        account = conn.execute(sa.select(learners.c.name, learners.c.password_hash)
+                               .where(learners.c.id == learner_id)).first()
+        if account is None:
+            raise AccountError("There is no such account.")
+        if account.password_hash is None:
+            raise AccountError("This account signs in with the school's identity provider; its password is "
+                               "changed there.")
         conn.execute(learners.update().where(learners.c.id == learner_id).values(password_hash=_hasher.hash(password)))
         conn.execute(sessions.delete().where(sessions.c.learner_id == learner_id))
-        name = conn.execute(sa.select(learners.c.name).where(learners.c.id == learner_id)).scalar()
-        if name is not None:
-            conn.execute(sign_in_failures.delete().where(sa.func.lower(sign_in_failures.c.name) == name.lower()))
+        conn.execute(sign_in_failures.delete().where(sa.func.lower(sign_in_failures.c.name) == account.name.lower()))
 
 
 def remove(store: Store, learner_id: int) -> None:
@@ -174,8 +182,9 @@ def remove(store: Store, learner_id: int) -> None:
 
 
 def roster(store: Store) -> list[dict]:
-    """Every account: id, name, role, created_at."""
+    """Every account: id, name, role, created_at, and has_password (False: the school's identity provider's)."""
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(learners.c.id, learners.c.name, learners.c.role, learners.c.created_at)
+        rows = conn.execute(sa.select(learners.c.id, learners.c.name, learners.c.role, learners.c.created_at,
+                                      learners.c.password_hash.is_not(None).label("has_password"))
                             .order_by(learners.c.name)).all()
     return [dict(row._mapping) for row in rows]

@@ -115,6 +115,11 @@ def test_an_identity_providers_user_becomes_a_learner_with_the_deployers_role(st
     teacher = accounts.external(store, "rivera@school.edu", frozenset({"rivera@school.edu"}))
     assert student[1] == "student" and teacher[1] == "teacher" and student[0] != teacher[0]
     assert accounts.external(store, "ada@school.edu", frozenset())[0] == student[0]
+    assert [a["has_password"] for a in roster(store)] == [False, False]
+    with pytest.raises(AccountError, match="identity provider"):  # no password to sign in with behind its back
+        set_password(store, student[0], "a password of ours")
+    with pytest.raises(AccountError):
+        sign_in(store, "ada@school.edu", "a password of ours")
 
 
 def test_a_session_token_signs_the_browser_in_until_it_expires_or_is_closed(store):

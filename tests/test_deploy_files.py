@@ -43,3 +43,8 @@ def test_the_image_runs_as_a_plain_user_and_checks_streamlits_health_endpoint():
     assert users and users[-1] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK .*\n?.*/_stcore/health", dockerfile, re.MULTILINE)
     assert "torch==2.13.0" in dockerfile
+
+
+def test_no_secret_or_local_state_goes_into_the_image():
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {"deploy/.env", "deploy/tls", "deploy/secrets.toml", ".streamlit/secrets.toml", ".venv"} <= ignored
