@@ -131,6 +131,11 @@ class ProcessExecutor(Executor):
         with self._lock:
             return [w.process.pid for w in self._workers]
 
+    def idle_workers(self) -> int:
+        """Workers that are warm and have no run."""
+        with self._lock:
+            return sum(w.ready and w.run_id is None and not w.killed for w in self._workers)
+
     # --- the executor's thread ------------------------------------------------------
 
     def _serve(self) -> None:

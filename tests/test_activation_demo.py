@@ -6,6 +6,7 @@ import pytest
 
 from engine.activation_demo import GRID, MLPDemoConfig, code_for, run
 from engine.activations import ACTIVATIONS
+from engine.device import describe, pick_device
 from engine.trainer import TrainSettings
 
 TINY = TrainSettings(steps=20, report_every=5)
@@ -66,7 +67,7 @@ def test_histograms_count_every_activation_value():
 
 def test_results_report_the_device_and_are_cacheable_only_when_repeatable():
     result = run(MLPDemoConfig(train=TINY))
-    assert result.device == "cpu"
+    assert result.device == describe(pick_device())  # a GPU where there is one
     assert result.cacheable
     stopped = run(MLPDemoConfig(train=TINY), should_stop=lambda: True)
     assert stopped.status == "cancelled" and not stopped.cacheable

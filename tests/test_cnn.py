@@ -23,8 +23,8 @@ def test_a_tiny_run_trains_end_to_end_and_returns_plain_data(trained):
     assert trained.history["test_loss"].iloc[-1] < trained.history["test_loss"].iloc[0]
     assert trained.accuracy > 0.3 and trained.confusion.sum() == 100
     assert check_result(trained) < 2**20
-    again = cnn.run_train(SMALL)  # a fixed seed gives the same run
-    np.testing.assert_array_equal(again.history["batch_loss"], trained.history["batch_loss"])
+    again = cnn.run_train(SMALL)  # a fixed seed gives the same run (on a GPU, to the last bit or so)
+    np.testing.assert_allclose(again.history["batch_loss"], trained.history["batch_loss"], rtol=1e-6)
 
 
 def test_the_feature_maps_have_the_shapes_the_architecture_says(trained):

@@ -10,17 +10,29 @@ from jobs.cache import ResultCache
 from jobs.runner import CANCELLED, DONE, FAILED, QUEUED, RUNNING, TIMED_OUT
 from tests.job_tasks import broken, own_priority, polite_count, sized, stubborn_sleep, wait_for
 
-QUICK = MLPDemoConfig(train=TrainSettings(steps=40, report_every=10))
+# The job service is under test here, not the device: runs stay on the CPU, where a worker needs no CUDA start-up
+# within the short limits below (bench.device_check trains through the service on a GPU).
+CPU = "cpu"
+QUICK = MLPDemoConfig(device=CPU, train=TrainSettings(steps=40, report_every=10))
 LIMIT_S = 4.0
 
 
 @pytest.fixture(scope="module")
 def runner():
+    # Each worker trains once before it says it is ready, as the app's do, so that no test's short limit pays for a
+    # worker's first run (imports, first calls).
     r = make_runner(RunnerSettings(workers=2, max_queued=1, job_timeout_s=LIMIT_S, stop_grace_s=0.3, cache_entries=8),
-                    preload=("engine.activation_demo",))
-    r.wait(r.submit("warm-up", run, MLPDemoConfig(seed=12345, train=TrainSettings(steps=2))), timeout=60)
+                    preload=("engine.activation_demo",),
+                    warmup=((run, MLPDemoConfig(device=CPU, seed=12345, train=TrainSettings(steps=2))),))
+    r.wait(r.submit("warm-up", run, MLPDemoConfig(device=CPU, seed=12345, train=TrainSettings(steps=3))), timeout=60)
     yield r
     r.shutdown()
+
+
+def whole_pool(runner) -> None:
+    """Both workers warm and free, so that two long runs are on them at once (a replaced worker warms up first,
+    which can take longer than a run's limit here on a slow machine)."""
+    wait_for(lambda: runner.executor.idle_workers() == 2, timeout=120)
 
 
 def test_a_job_reports_progress_then_its_result(runner):
@@ -31,7 +43,7 @@ def test_a_job_reports_progress_then_its_result(runner):
 
 
 def test_an_identical_request_is_answered_from_the_cache_at_once(runner):
-    config = MLPDemoConfig(seed=7, train=TrainSettings(steps=30))
+    config = MLPDemoConfig(device=CPU, seed=7, train=TrainSettings(steps=30))
     first = runner.wait(runner.submit("alice", run, config))
     second = runner.job(runner.submit("bob", run, config))
     assert second.state == DONE and second.cached and second.settled  # settled as it is submitted: no run
@@ -54,7 +66,8 @@ def test_stop_kills_a_job_that_ignores_it_and_the_worker_comes_back(runner):
     runner.cancel(job_id)
     job = runner.wait(job_id, timeout=5)
     assert job.settled and job.state == CANCELLED and job.result is None
-    follow_up = runner.wait(runner.submit("dave", run, MLPDemoConfig(seed=3, train=TrainSettings(steps=5))), 30)
+    follow_up = runner.wait(runner.submit("dave", run, MLPDemoConfig(device=CPU, seed=3,
+                                                                     train=TrainSettings(steps=5))), 30)
     assert follow_up.state == DONE
 
 
@@ -73,6 +86,7 @@ def test_a_job_past_the_wall_clock_limit_is_stopped_and_the_user_told(runner):
 
 
 def test_a_full_queue_says_server_busy_and_queued_jobs_know_their_place(runner):
+    whole_pool(runner)
     holders = [runner.submit(f"holder{i}", stubborn_sleep, 30 + i) for i in range(2)]
     wait_for(lambda: all(runner.job(h).state == RUNNING for h in holders), timeout=30)
     waiting = runner.submit("grace", polite_count, 4)  # a count no other test caches
@@ -132,11 +146,12 @@ def test_a_worker_killed_while_idle_is_replaced_and_the_next_job_runs(runner):
     victim = runner.executor.worker_pids()[0]
     os.kill(victim, signal.SIGKILL)
     wait_for(lambda: victim not in runner.executor.worker_pids() and len(runner.executor.worker_pids()) == 2)
-    job = runner.wait(runner.submit("judy", run, MLPDemoConfig(seed=31, train=TrainSettings(steps=5))), 60)
+    job = runner.wait(runner.submit("judy", run, MLPDemoConfig(device=CPU, seed=31, train=TrainSettings(steps=5))), 60)
     assert job.state == DONE
 
 
 def test_a_job_stopped_while_queued_never_starts(runner):
+    whole_pool(runner)
     holders = [runner.submit(f"hold{i}", stubborn_sleep, 40 + i) for i in range(2)]
     wait_for(lambda: all(runner.job(h).state == RUNNING for h in holders), timeout=30)
     waiting = runner.submit("kim", polite_count, 6)

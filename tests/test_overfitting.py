@@ -137,7 +137,8 @@ def test_bagging_averages_models_each_trained_on_a_bootstrap_resample():
     result = fit_result(models)
     assert len(models.members) == 3 and result.steps_done == fit_steps(config) == 120
     grid = torch.from_numpy(result.x_grid).view(-1, 1)
-    own = np.stack([outputs(m.net, grid).numpy() for m in models.members])  # (3, 200) each model re-predicted
+    own = np.stack([outputs(m.net, grid.to(next(m.net.parameters()).device)).cpu().numpy()
+                    for m in models.members])  # (3, 200) each model re-predicted, on the device it trained on
     np.testing.assert_allclose(result.member_fits, own, rtol=1e-6)
     np.testing.assert_allclose(result.fit, own.mean(0), rtol=1e-5, atol=1e-6)
     val = torch.stack([outputs(m.net, models.data.X_val) for m in models.members]).mean(0)
