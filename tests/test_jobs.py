@@ -10,8 +10,8 @@ from jobs.cache import ResultCache
 from jobs.runner import CANCELLED, DONE, FAILED, QUEUED, RUNNING, TIMED_OUT
 from tests.job_tasks import broken, own_priority, polite_count, sized, stubborn_sleep, wait_for
 
-# The job service is under test here, not the device: runs stay on the CPU, where a worker needs no CUDA start-up
-# within the short limits below (bench.device_check trains through the service on a GPU).
+# The job service is under test here, not the device: runs stay on the CPU, also on a machine with a GPU
+# (bench.device_check trains through the service there).
 CPU = "cpu"
 QUICK = MLPDemoConfig(device=CPU, train=TrainSettings(steps=40, report_every=10))
 LIMIT_S = 4.0
