@@ -32,7 +32,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from bench.run import header, note, table, verdict
+from bench.run import note, report, verdict
 from engine.batched import SweepConfig, initial_net, run_sweep
 from engine.tabular import breast_cancer, classification_split
 from engine.trainer import TrainSettings, train
@@ -128,11 +128,7 @@ def main() -> int:
     for optimizer in OPTIMIZERS:
         note(f"{optimizer}: {ROUNDS} rounds of a {SweepConfig().steps}-step sweep, batched and sequential")
         rows.append(case(optimizer))
-    print(header())
-    print()
-    print(table(rows))
-    note(f"done in {time.perf_counter() - started:.0f} s")
-    return 0
+    return report(rows, started)
 
 
 if __name__ == "__main__":

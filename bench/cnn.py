@@ -26,7 +26,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from bench.run import header, note, table, verdict
+from bench.run import note, report, verdict
 from engine.cnn import CNNConfig, build, run_train, tensors
 from engine.images import digits
 from engine.trainer import TrainSettings, batches, train
@@ -135,11 +135,7 @@ def main() -> int:
                      f"{bare:,.0f}", "", ""))
         rows.append((f"trainer / bare loop on {device.type} ({clock})", f"{ratio:.3f} (wall clock {wall:.3f})",
                      f"≥ {TARGET_RATIO:g}", verdict(ratio >= TARGET_RATIO)))
-    print(header())
-    print()
-    print(table(rows))
-    note(f"done in {time.perf_counter() - started:.0f} s")
-    return 0
+    return report(rows, started)
 
 
 if __name__ == "__main__":

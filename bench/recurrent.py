@@ -23,7 +23,7 @@ import time
 
 import torch
 
-from bench.run import header, note, table, verdict
+from bench.run import note, report, verdict
 from engine.recurrent import SequenceNet, init_weights
 from engine.recurrent_demos import GatesConfig, _fit, _test_set, run_gates
 from engine.sequence_tasks import TASKS
@@ -111,11 +111,7 @@ def main() -> int:
     with torch.no_grad():
         gap = (pair["written"].rnn(X)[0] - pair["fused"].rnn(X)[0]).abs().max().item()
     rows.append(("largest hidden-state gap, written vs fused, float32", f"{gap:.1e}", "≤ 1e-5", verdict(gap <= 1e-5)))
-    print(header())
-    print()
-    print(table(rows))
-    note(f"done in {time.perf_counter() - started:.0f} s")
-    return 0
+    return report(rows, started)
 
 
 if __name__ == "__main__":

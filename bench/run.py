@@ -332,15 +332,19 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    """Run every benchmark and print the header and table."""
-    started = time.perf_counter()
-    rows = engine_rows() + runner_rows()
+def report(rows: list[tuple], started: float) -> int:
+    """Print the machine header and the rows' table; note how long the whole run took (from `started`)."""
     print(header())
     print()
     print(table(rows))
     note(f"done in {time.perf_counter() - started:.0f} s")
     return 0
+
+
+def main() -> int:
+    """Run every benchmark and print the header and table."""
+    started = time.perf_counter()
+    return report(engine_rows() + runner_rows(), started)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from bench.run import header, note, table, verdict
+from bench.run import note, report, verdict
 from engine.overfitting_sweeps import REPORTS, VAL_POINTS, CapacityConfig, initial_net, run_capacity_sweep, sine_data
 from engine.trainer import TrainSettings, train
 
@@ -134,12 +134,8 @@ def main() -> int:
     measured = (f"{ratio:.3f} (wall clock {statistics.median(wall_ratios):.3f}; CPU s "
                 f"{statistics.median(seconds['stacked']):.2f} vs {statistics.median(seconds['sequential']):.2f}); "
                 f"{describe_gaps('curve gap', gaps)}; {describe_gaps('rounding baseline', baseline)}")
-    print(header())
-    print()
-    print(table([(f"stacked/sequential time, {len(config.widths)} widths", measured, f"< {TARGET}",
-                  verdict(ratio < TARGET))]))
-    note(f"done in {time.perf_counter() - started:.0f} s")
-    return 0
+    return report([(f"stacked/sequential time, {len(config.widths)} widths", measured, f"< {TARGET}",
+                    verdict(ratio < TARGET))], started)
 
 
 if __name__ == "__main__":
